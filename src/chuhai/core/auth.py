@@ -1,0 +1,96 @@
+"""Who is acting, and what each role may do.
+
+Every service call takes an `Actor`. Operators act platform-wide; supplier and studio users
+act only within their own tenant, and the services scope every query by it. The table of
+permissions below is the one place that says which role may do what.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chuhai.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    MERCHANDISER = "merchandiser"
+    COMPLIANCE = "compliance"
+    LOGISTICS = "logistics"
+    CUSTOMS = "customs"
+    FINANCE = "finance"
+    ADMIN = "admin"
+    SUPPLIER = "supplier"
+    STUDIO = "studio"
+
+
+OPERATOR_ROLES = frozenset(
+    {Role.MERCHANDISER, Role.COMPLIANCE, Role.LOGISTICS, Role.CUSTOMS, Role.FINANCE, Role.ADMIN}
+)
+ALL_OPERATORS = OPERATOR_ROLES
+
+# permission -> roles that hold it (admin holds everything)
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "suppliers.read": OPERATOR_ROLES | {Role.SUPPLIER},
+    "suppliers.create": frozenset({Role.MERCHANDISER}),
+    "suppliers.edit": frozenset({Role.MERCHANDISER, Role.SUPPLIER}),
+    "suppliers.verify": frozenset({Role.COMPLIANCE}),
+    "studios.read": OPERATOR_ROLES | {Role.STUDIO},
+    "studios.manage": frozenset({Role.MERCHANDISER}),
+    "customers.read": OPERATOR_ROLES,
+    "customers.manage": frozenset({Role.MERCHANDISER}),
+    "users.manage": frozenset(),
+    "catalog.read": OPERATOR_ROLES | {Role.SUPPLIER},
+    "catalog.edit": frozenset({Role.SUPPLIER, Role.MERCHANDISER}),
+    "catalog.submit": frozenset({Role.SUPPLIER, Role.MERCHANDISER}),
+    "review.compliance": frozenset({Role.COMPLIANCE}),
+    "review.ip": frozenset({Role.COMPLIANCE}),
+    "negotiation.platform": frozenset({Role.MERCHANDISER}),
+    "negotiation.supplier": frozenset({Role.SUPPLIER}),
+    "negotiation.agree": frozenset({Role.MERCHANDISER, Role.SUPPLIER}),
+    "qc.manage": frozenset({Role.MERCHANDISER, Role.LOGISTICS}),
+    "listing.publish": frozenset({Role.MERCHANDISER}),
+    "brands.read": OPERATOR_ROLES,
+    "brands.manage": frozenset({Role.COMPLIANCE}),
+    "rules.read": OPERATOR_ROLES | {Role.SUPPLIER},
+    "rules.manage": frozenset({Role.COMPLIANCE}),
+    "markets.read": OPERATOR_ROLES | {Role.SUPPLIER, Role.STUDIO},
+    "markets.manage": frozenset({Role.MERCHANDISER}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: str
+    username: str
+    roles: frozenset[Role]
+    supplier_id: str | None = None
+    studio_id: str | None = None
+    display_name: str = ""
+    token_id: str | None = field(default=None, compare=False)
+
+    @property
+    def is_operator(self) -> bool:
+        return bool(self.roles & OPERATOR_ROLES)
+
+    def can(self, permission: str) -> bool:
+        allowed = PERMISSIONS[permission]
+        return Role.ADMIN in self.roles or bool(self.roles & allowed)
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"your role may not do this ({permission})", permission=permission)
+
+
+SYSTEM = Actor(user_id="system", username="system", roles=frozenset({Role.ADMIN}))
+
+
+def new_secret(prefix: str) -> str:
+    """A bearer secret shown once to its owner; only its hash is stored."""
+    return f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,23 @@
+"""Reference data every installation needs (markets, categories, compliance rules), loaded
+from the packaged data files. Idempotent: what operators changed is left as it is."""
+
+from __future__ import annotations
+
+from chuhai.catalog.registry import seed_rules
+from chuhai.catalog.service import seed_categories
+from chuhai.core.clock import Clock, SystemClock
+from chuhai.core.db import Database
+from chuhai.markets.service import seed_markets
+
+
+def load_reference_data(db: Database, clock: Clock | None = None) -> dict[str, int]:
+    now = (clock or SystemClock()).now()
+    with db.unit_of_work() as uow:
+        added = {
+            "markets": seed_markets(uow.session, now),
+            "categories": seed_categories(uow.session),
+        }
+        uow.session.flush()
+        added["compliance_rules"] = seed_rules(uow.session)
+        uow.commit()
+    return added
