@@ -39,8 +39,10 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("CHUHAI_TEST_DATABASE_URL")
-    return [f"chuhai database: {'PostgreSQL ' + _hide(url) if url else 'SQLite (temporary file)'}",
-            f"PostgreSQL-only tests: {'on' if POSTGRES_URL else 'skipped (set CHUHAI_TEST_POSTGRES_URL)'}"]
+    return [
+        f"chuhai database: {'PostgreSQL ' + _hide(url) if url else 'SQLite (temporary file)'}",
+        f"PostgreSQL-only tests: {'on' if POSTGRES_URL else 'skipped (set CHUHAI_TEST_POSTGRES_URL)'}",
+    ]
 
 
 def _hide(url: str) -> str:
@@ -51,8 +53,10 @@ def _hide(url: str) -> str:
 def fresh_postgres_database(server_url: str) -> Iterator[str]:
     """Create a new, empty database on the server; drop it afterwards."""
     name = f"chuhai_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     base, _, _ = server_url.rpartition("/")
@@ -60,9 +64,10 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         with admin.connect() as connection:
-            connection.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name})
+            connection.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -79,8 +84,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("data"), database_url=database_url,
-                    max_image_bytes=512 * 1024)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        database_url=database_url,
+        max_image_bytes=512 * 1024,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -137,13 +145,20 @@ def credit_code(seed: int) -> str:
 
 def supplier_profile(code: str, seed: int, **changes: str) -> SupplierProfile:
     values = dict(
-        code=code, legal_name=f"义乌市测试{seed}日用品有限公司", credit_code=credit_code(seed),
-        address="浙江省义乌市稠城街道工人北路1号", contact_name="王芳",
-        contact_phone="+86 579 8512 0000", contact_email=f"sales{seed}@example.cn",
-        export_qualification="对外贸易经营者备案登记 01234567", bank_name="中国工商银行义乌分行",
+        code=code,
+        legal_name=f"义乌市测试{seed}日用品有限公司",
+        credit_code=credit_code(seed),
+        address="浙江省义乌市稠城街道工人北路1号",
+        contact_name="王芳",
+        contact_phone="+86 579 8512 0000",
+        contact_email=f"sales{seed}@example.cn",
+        export_qualification="对外贸易经营者备案登记 01234567",
+        bank_name="中国工商银行义乌分行",
         bank_account_name=f"义乌市测试{seed}日用品有限公司",
-        bank_account_number=f"120800{seed:010d}", legal_name_en=f"Yiwu Test {seed} Co., Ltd.",
-        city="Yiwu", cluster="Yiwu small commodities",
+        bank_account_number=f"120800{seed:010d}",
+        legal_name_en=f"Yiwu Test {seed} Co., Ltd.",
+        city="Yiwu",
+        cluster="Yiwu small commodities",
     )
     values.update(changes)
     return SupplierProfile(**values)
@@ -169,8 +184,9 @@ def world(unit: Unit) -> World:
     actors: dict[str, Actor] = {}
     with unit() as ctx:
         for role in OPERATORS:
-            user = parties.create_user(ctx, username=role, password=PASSWORD, roles=[role],
-                                       display_name=role.title())
+            user = parties.create_user(
+                ctx, username=role, password=PASSWORD, roles=[role], display_name=role.title()
+            )
             actors[role] = parties.actor_for(user)
         supplier_ids = {}
         for name, seed in (("a", 1), ("b", 2)):
@@ -180,8 +196,13 @@ def world(unit: Unit) -> World:
             ctx.actor = actors["compliance"]
             parties.verify_supplier(ctx, supplier.id, approve=True)
             ctx.actor = SYSTEM
-            user = parties.create_user(ctx, username=f"supplier-{name}", password=PASSWORD,
-                                       roles=["supplier"], supplier_code=code)
+            user = parties.create_user(
+                ctx,
+                username=f"supplier-{name}",
+                password=PASSWORD,
+                roles=["supplier"],
+                supplier_code=code,
+            )
             actors[f"supplier_{name}"] = parties.actor_for(user)
             supplier_ids[name] = supplier.id
     return World(actors, supplier_ids["a"], supplier_ids["b"])
@@ -201,8 +222,9 @@ def live_server(database: Database, settings: Settings) -> Iterator[str]:
     from chuhai.api.app import create_app
 
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, db=database), host="127.0.0.1", port=port,
-                            log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, db=database), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -252,3 +274,56 @@ class ClientFactory:
     def close(self) -> None:
         for c in self._open:
             c.close()
+
+
+# --- the console in a real browser -----------------------------------------------------------------
+
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, headless; skipped where it is not installed."""
+    if CHROMIUM is None:
+        pytest.skip("browser tests need Chromium: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def console(browser, live_server: str, world: World):  # type: ignore[no-untyped-def]
+    """`console("supplier-a")` is a browser page signed in as that user (password PASSWORD)."""
+    contexts = []
+
+    def sign_in(username: str):  # type: ignore[no-untyped-def]
+        context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()

@@ -18,9 +18,18 @@ def png_bytes(size: tuple[int, int] = (64, 64), colour: str = "red") -> bytes:
 
 def sku(code: str = "MUG-350-WHT", price: str = "12.50", **changes: Any) -> SkuDraft:
     values: dict[str, Any] = dict(
-        sku_code=code, supply_price=price, weight_g=380, length_mm=120, width_mm=90,
-        height_mm=100, moq=200, lead_time_days=7, daily_capacity=3000,
-        barcode="6901234567892", options={"colour": "white"}, materials="ceramic",
+        sku_code=code,
+        supply_price=price,
+        weight_g=380,
+        length_mm=120,
+        width_mm=90,
+        height_mm=100,
+        moq=200,
+        lead_time_days=7,
+        daily_capacity=3000,
+        barcode="6901234567892",
+        options={"colour": "white"},
+        materials="ceramic",
     )
     values.update(changes)
     return SkuDraft(**values)
@@ -28,11 +37,17 @@ def sku(code: str = "MUG-350-WHT", price: str = "12.50", **changes: Any) -> SkuD
 
 def draft(ref: str = "MUG-350", **changes: Any) -> ProductDraft:
     values: dict[str, Any] = dict(
-        ref=ref, category_code="home.kitchen", title_zh="350毫升陶瓷马克杯",
-        title_en="350 ml ceramic mug", description_en="Stoneware mug, dishwasher safe.",
-        skus=[sku(f"{ref}-WHT"), sku(f"{ref}-BLK", "13.20", options={"colour": "black"},
-                                     barcode="")],
-        target_markets=["US", "DE", "GB"], attributes={"capacity_ml": "350"},
+        ref=ref,
+        category_code="home.kitchen",
+        title_zh="350毫升陶瓷马克杯",
+        title_en="350 ml ceramic mug",
+        description_en="Stoneware mug, dishwasher safe.",
+        skus=[
+            sku(f"{ref}-WHT"),
+            sku(f"{ref}-BLK", "13.20", options={"colour": "black"}, barcode=""),
+        ],
+        target_markets=["US", "DE", "GB"],
+        attributes={"capacity_ml": "350"},
     )
     values.update(changes)
     return ProductDraft(**values)
@@ -42,9 +57,13 @@ def product_json(ref: str = "MUG-350", **changes: Any) -> dict[str, Any]:
     """The same product as the API's JSON body."""
     d = draft(ref)
     body: dict[str, Any] = {
-        "ref": d.ref, "category_code": d.category_code, "title_zh": d.title_zh,
-        "title_en": d.title_en, "description_en": d.description_en,
-        "target_markets": d.target_markets, "attributes": d.attributes,
+        "ref": d.ref,
+        "category_code": d.category_code,
+        "title_zh": d.title_zh,
+        "title_en": d.title_en,
+        "description_en": d.description_en,
+        "target_markets": d.target_markets,
+        "attributes": d.attributes,
         "skus": [{k: v for k, v in vars(s).items()} for s in d.skus],
     }
     body.update(changes)

@@ -19,8 +19,11 @@ from chuhai.core.db import Database, schema_problem, upgrade_schema
 from chuhai.core.errors import ChuhaiError
 from chuhai.core.settings import Settings, load_settings
 
-app = typer.Typer(help="chuhai: full-custody cross-border commerce.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="chuhai: full-custody cross-border commerce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Console and API users.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Supplier catalogs.", no_args_is_help=True)
@@ -76,8 +79,10 @@ def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-          port: int = typer.Option(8000, help="Port to listen on.")) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
     """Serve the console and the API."""
     settings = load_settings()
     db = _ready_database(settings)
@@ -115,13 +120,18 @@ def demo(
 @users_app.command("create")
 def users_create(
     username: str,
-    role: list[str] = typer.Option(..., "--role", help="merchandiser, compliance, logistics, "
-                                   "customs, finance, admin, supplier or studio; repeatable."),
+    role: list[str] = typer.Option(
+        ...,
+        "--role",
+        help="merchandiser, compliance, logistics, "
+        "customs, finance, admin, supplier or studio; repeatable.",
+    ),
     supplier: str = typer.Option(None, help="Supplier code, for a supplier user."),
     studio: str = typer.Option(None, help="Studio code, for a studio user."),
     display_name: str = typer.Option("", help="Name shown in the console."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="CHUHAI_NEW_PASSWORD"),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="CHUHAI_NEW_PASSWORD"
+    ),
 ) -> None:
     """Create a user who can sign in to the console and create API tokens."""
     from chuhai.parties.service import create_user
@@ -131,9 +141,15 @@ def users_create(
     with db.unit_of_work() as uow:
         ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
         try:
-            user = create_user(ctx, username=username, password=password, roles=role,
-                               display_name=display_name, supplier_code=supplier,
-                               studio_code=studio)
+            user = create_user(
+                ctx,
+                username=username,
+                password=password,
+                roles=role,
+                display_name=display_name,
+                supplier_code=supplier,
+                studio_code=studio,
+            )
         except ChuhaiError as exc:
             raise fail(exc.detail) from None
         uow.commit()
@@ -141,8 +157,10 @@ def users_create(
 
 
 @catalog_app.command("import")
-def catalog_import(file: Path = typer.Argument(..., help="A .csv or .xlsx catalog file."),
-                   supplier: str = typer.Option(..., help="The supplier's code.")) -> None:
+def catalog_import(
+    file: Path = typer.Argument(..., help="A .csv or .xlsx catalog file."),
+    supplier: str = typer.Option(..., help="The supplier's code."),
+) -> None:
     """Import a supplier's catalog; any bad row means nothing is written."""
     from chuhai.catalog.service import import_catalog
     from chuhai.parties.service import supplier_by_code

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from helpers import draft, png_bytes
 from sqlalchemy import select
 
 from chuhai.catalog import listing, registry, service
 from chuhai.catalog.tables import ListingTransitionRow, ProductRow, SkuRow, SupplyPriceChangeRow
 from chuhai.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from helpers import draft, png_bytes
 
 
 def _submitted(unit, world, ref="MUG-350", **changes):
@@ -39,21 +39,31 @@ def test_a_product_goes_from_draft_to_listed_with_every_step_recorded(unit, worl
         listing.accept_offer(ctx, product_id, "agreed")
     with unit(world["logistics"]) as ctx:
         listing.receive_sample(ctx, product_id)
-        listing.record_check(ctx, product_id, name="glaze", passed=True,
-                             photos=[("glaze.png", png_bytes())])
+        listing.record_check(
+            ctx, product_id, name="glaze", passed=True, photos=[("glaze.png", png_bytes())]
+        )
         listing.pass_qc(ctx, product_id)
     with unit(world["merchandiser"]) as ctx:
         listing.list_in_markets(ctx, product_id, ["US", "DE"])
 
     with unit(world["admin"]) as ctx:
         product = ctx.session.get(ProductRow, product_id)
-        steps = [(t.action, t.from_state, t.to_state) for t in ctx.session.scalars(
-            select(ListingTransitionRow).where(ListingTransitionRow.product_id == product_id)
-            .order_by(ListingTransitionRow.at))]
+        steps = [
+            (t.action, t.from_state, t.to_state)
+            for t in ctx.session.scalars(
+                select(ListingTransitionRow)
+                .where(ListingTransitionRow.product_id == product_id)
+                .order_by(ListingTransitionRow.at)
+            )
+        ]
         prices = {s.sku_code: s.supply_price_amount for s in ctx.session.scalars(select(SkuRow))}
-        history = [(c.source, c.amount) for c in ctx.session.scalars(
-            select(SupplyPriceChangeRow).order_by(SupplyPriceChangeRow.changed_at))
-            if c.sku_id == white]
+        history = [
+            (c.source, c.amount)
+            for c in ctx.session.scalars(
+                select(SupplyPriceChangeRow).order_by(SupplyPriceChangeRow.changed_at)
+            )
+            if c.sku_id == white
+        ]
     assert product.state == "listed"
     assert steps == [
         ("submit", "draft", "submitted"),
@@ -118,9 +128,15 @@ def test_a_brand_match_holds_ip_review_until_the_reviewer_says_why(unit, world):
 
 
 def test_electronics_without_ce_cannot_pass_compliance_for_germany(unit, world):
-    product_id = _submitted(unit, world, ref="SPK-1", category_code="electronics.audio",
-                            title_en="Bluetooth speaker", title_zh="蓝牙音箱",
-                            target_markets=["DE"])
+    product_id = _submitted(
+        unit,
+        world,
+        ref="SPK-1",
+        category_code="electronics.audio",
+        title_en="Bluetooth speaker",
+        title_zh="蓝牙音箱",
+        target_markets=["DE"],
+    )
     with unit(world["compliance"]) as ctx:
         listing.start_compliance_review(ctx, product_id)
     with unit(world["compliance"]) as ctx, pytest.raises(Conflict) as caught:

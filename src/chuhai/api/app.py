@@ -21,8 +21,9 @@ class SchemaOutOfDate(RuntimeError):
     """The database schema is missing or older than this code."""
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None,
-               db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, db: Database | None = None
+) -> FastAPI:
     settings = settings or load_settings()
     db = db or Database(settings.database_url)
     problem = schema_problem(db.engine)

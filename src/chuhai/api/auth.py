@@ -25,14 +25,25 @@ router = APIRouter(tags=["auth"])
 
 
 def token_out(row: ApiTokenRow) -> TokenOut:
-    return TokenOut(id=row.id, name=row.name, created_at=row.created_at,
-                    last_used_at=row.last_used_at, revoked_at=row.revoked_at)
+    return TokenOut(
+        id=row.id,
+        name=row.name,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def user_out(row: UserRow) -> UserOut:
-    return UserOut(id=row.id, username=row.username, display_name=row.display_name,
-                   roles=row.roles.split(","), supplier_id=row.supplier_id,
-                   studio_id=row.studio_id, active=row.active)
+    return UserOut(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        roles=row.roles.split(","),
+        supplier_id=row.supplier_id,
+        studio_id=row.studio_id,
+        active=row.active,
+    )
 
 
 @router.post("/auth/tokens", status_code=201, response_model=NewTokenOut)
@@ -48,8 +59,14 @@ def sign_in(body: SignIn, ctx: Context = Depends(public_context)) -> NewTokenOut
 @router.get("/me", response_model=MeOut)
 def me(ctx: Context = Depends(api_context)) -> MeOut:
     a = ctx.actor
-    return MeOut(id=a.user_id, username=a.username, display_name=a.display_name,
-                 roles=sorted(a.roles), supplier_id=a.supplier_id, studio_id=a.studio_id)
+    return MeOut(
+        id=a.user_id,
+        username=a.username,
+        display_name=a.display_name,
+        roles=sorted(a.roles),
+        supplier_id=a.supplier_id,
+        studio_id=a.studio_id,
+    )
 
 
 @router.get("/tokens", response_model=list[TokenOut])
@@ -58,8 +75,12 @@ def list_tokens(ctx: Context = Depends(api_context)) -> list[TokenOut]:
 
 
 @router.post("/tokens", status_code=201, response_model=NewTokenOut)
-def create_token(body: TokenCreate, request: Request, ctx: Context = Depends(api_context),
-                 idempotency_key: str | None = Header(None)) -> JSONResponse:
+def create_token(
+    body: TokenCreate,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
     def create() -> NewTokenOut:
         row, secret = service.create_token(ctx, body.name)
         return NewTokenOut(token=secret, **token_out(row).model_dump())
@@ -75,15 +96,26 @@ def revoke_token(token_id: str, ctx: Context = Depends(api_context)) -> TokenOut
 
 
 @router.get("/users", response_model=PageOut[UserOut])
-def list_users(limit: int = 50, offset: int = 0,
-               ctx: Context = Depends(api_context)) -> PageOut[UserOut]:
+def list_users(
+    limit: int = 50, offset: int = 0, ctx: Context = Depends(api_context)
+) -> PageOut[UserOut]:
     page = service.list_users(ctx, limit, offset)
-    return PageOut(items=[user_out(u) for u in page.items], total=page.total, limit=limit,
-                   offset=offset)
+    return PageOut(
+        items=[user_out(u) for u in page.items], total=page.total, limit=limit, offset=offset
+    )
 
 
 @router.post("/users", status_code=201, response_model=UserOut)
-def create_user(body: UserCreate, request: Request, ctx: Context = Depends(api_context),
-                idempotency_key: str | None = Header(None)) -> JSONResponse:
-    return run_idempotent(ctx, request, idempotency_key, body.model_dump(exclude={"password"}),
-                          lambda: user_out(service.create_user(ctx, **body.model_dump())))
+def create_user(
+    body: UserCreate,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
+    return run_idempotent(
+        ctx,
+        request,
+        idempotency_key,
+        body.model_dump(exclude={"password"}),
+        lambda: user_out(service.create_user(ctx, **body.model_dump())),
+    )

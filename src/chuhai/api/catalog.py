@@ -52,20 +52,36 @@ router = APIRouter(tags=["catalog"])
 
 def sku_out(row: SkuRow) -> SkuOut:
     return SkuOut(
-        id=row.id, product_id=row.product_id, sku_code=row.sku_code, barcode=row.barcode,
-        options=row.options, weight_g=row.weight_g, length_mm=row.length_mm,
-        width_mm=row.width_mm, height_mm=row.height_mm, materials=row.materials,
+        id=row.id,
+        product_id=row.product_id,
+        sku_code=row.sku_code,
+        barcode=row.barcode,
+        options=row.options,
+        weight_g=row.weight_g,
+        length_mm=row.length_mm,
+        width_mm=row.width_mm,
+        height_mm=row.height_mm,
+        materials=row.materials,
         origin_country=row.origin_country,
         supply_price=MoneyOut.of(row.supply_price_amount, row.supply_price_currency),
-        moq=row.moq, lead_time_days=row.lead_time_days, daily_capacity=row.daily_capacity,
+        moq=row.moq,
+        lead_time_days=row.lead_time_days,
+        daily_capacity=row.daily_capacity,
     )
 
 
 def summary_out(row: ProductRow) -> ProductSummaryOut:
     return ProductSummaryOut(
-        id=row.id, supplier_id=row.supplier_id, ref=row.ref, category_code=row.category_code,
-        brand=row.brand, title_zh=row.title_zh, title_en=row.title_en, state=row.state,
-        target_markets=row.target_markets, updated_at=row.updated_at,
+        id=row.id,
+        supplier_id=row.supplier_id,
+        ref=row.ref,
+        category_code=row.category_code,
+        brand=row.brand,
+        title_zh=row.title_zh,
+        title_en=row.title_en,
+        state=row.state,
+        target_markets=row.target_markets,
+        updated_at=row.updated_at,
     )
 
 
@@ -77,8 +93,10 @@ def product_out(ctx: Context, product_id: str) -> ProductOut:
         description_en=view.product.description_en,
         attributes=view.product.attributes,
         skus=[sku_out(s) for s in view.skus],
-        images=[ImageOut(id=i.id, file_id=i.file_id, sku_id=i.sku_id,
-                         url=f"/api/v1/files/{i.file_id}") for i in view.images],
+        images=[
+            ImageOut(id=i.id, file_id=i.file_id, sku_id=i.sku_id, url=f"/api/v1/files/{i.file_id}")
+            for i in view.images
+        ],
         certificates=[CertificateOut.model_validate(c) for c in view.certificates],
         markets=[ProductMarketOut.model_validate(m) for m in view.markets],
         actions=listing.available_actions(ctx, view.product),
@@ -95,34 +113,56 @@ def product_draft(body: ProductIn) -> ProductDraft:
 
 
 def round_out(row: NegotiationRoundRow) -> RoundOut:
-    return RoundOut(id=row.id, round_no=row.round_no, party=row.party, move=row.move,
-                    prices={k: MoneyOut.of(v, "CNY") for k, v in row.prices.items()},
-                    note=row.note, at=row.at)
+    return RoundOut(
+        id=row.id,
+        round_no=row.round_no,
+        party=row.party,
+        move=row.move,
+        prices={k: MoneyOut.of(v, "CNY") for k, v in row.prices.items()},
+        note=row.note,
+        at=row.at,
+    )
 
 
 def sample_out(ctx: Context, sample: QcSampleRow) -> SampleOut:
-    return SampleOut(id=sample.id, quantity=sample.quantity, ship_to=sample.ship_to,
-                     requested_at=sample.requested_at, received_at=sample.received_at,
-                     result=sample.result,
-                     checks=[QcCheckOut.model_validate(c) for c in listing.qc_checks(ctx, sample.id)])
+    return SampleOut(
+        id=sample.id,
+        quantity=sample.quantity,
+        ship_to=sample.ship_to,
+        requested_at=sample.requested_at,
+        received_at=sample.received_at,
+        result=sample.result,
+        checks=[QcCheckOut.model_validate(c) for c in listing.qc_checks(ctx, sample.id)],
+    )
 
 
 # --- products ------------------------------------------------------------------------------------
 
 
 @router.get("/products", response_model=PageOut[ProductSummaryOut])
-def list_products(state: str | None = None, supplier_id: str | None = None, q: str | None = None,
-                  limit: int = 50, offset: int = 0,
-                  ctx: Context = Depends(api_context)) -> PageOut[ProductSummaryOut]:
-    page = service.list_products(ctx, state=state, supplier_id=supplier_id, search=q, limit=limit,
-                                 offset=offset)
-    return PageOut(items=[summary_out(p) for p in page.items], total=page.total, limit=limit,
-                   offset=offset)
+def list_products(
+    state: str | None = None,
+    supplier_id: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    ctx: Context = Depends(api_context),
+) -> PageOut[ProductSummaryOut]:
+    page = service.list_products(
+        ctx, state=state, supplier_id=supplier_id, search=q, limit=limit, offset=offset
+    )
+    return PageOut(
+        items=[summary_out(p) for p in page.items], total=page.total, limit=limit, offset=offset
+    )
 
 
 @router.post("/products", status_code=201, response_model=ProductOut)
-def create_product(body: ProductIn, request: Request, ctx: Context = Depends(api_context),
-                   idempotency_key: str | None = Header(None)) -> JSONResponse:
+def create_product(
+    body: ProductIn,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
     def create() -> ProductOut:
         row = service.create_product(ctx, product_draft(body), body.supplier_id)
         return product_out(ctx, row.id)
@@ -136,8 +176,9 @@ def get_product(product_id: str, ctx: Context = Depends(api_context)) -> Product
 
 
 @router.put("/products/{product_id}", response_model=ProductOut)
-def update_product(product_id: str, body: ProductIn,
-                   ctx: Context = Depends(api_context)) -> ProductOut:
+def update_product(
+    product_id: str, body: ProductIn, ctx: Context = Depends(api_context)
+) -> ProductOut:
     service.update_product(ctx, product_id, product_draft(body))
     ctx.session.commit()
     return product_out(ctx, product_id)
@@ -145,19 +186,27 @@ def update_product(product_id: str, body: ProductIn,
 
 @router.get("/products/{product_id}/transitions", response_model=list[TransitionOut])
 def transitions(product_id: str, ctx: Context = Depends(api_context)) -> list[TransitionOut]:
-    return [TransitionOut.model_validate(t) for t in service.product_view(ctx, product_id).transitions]
+    return [
+        TransitionOut.model_validate(t) for t in service.product_view(ctx, product_id).transitions
+    ]
 
 
 @router.post("/products/{product_id}/images", status_code=201, response_model=ImageOut)
-def add_image(product_id: str, request: Request, image: UploadFile = File(...),
-              sku_id: str | None = Form(None), ctx: Context = Depends(api_context),
-              idempotency_key: str | None = Header(None)) -> JSONResponse:
+def add_image(
+    product_id: str,
+    request: Request,
+    image: UploadFile = File(...),
+    sku_id: str | None = Form(None),
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
     content = image.file.read()
 
     def create() -> ImageOut:
         row = service.add_image(ctx, product_id, content, image.filename or "image", sku_id)
-        return ImageOut(id=row.id, file_id=row.file_id, sku_id=row.sku_id,
-                        url=f"/api/v1/files/{row.file_id}")
+        return ImageOut(
+            id=row.id, file_id=row.file_id, sku_id=row.sku_id, url=f"/api/v1/files/{row.file_id}"
+        )
 
     payload = {"sha256": hashlib.sha256(content).hexdigest(), "sku_id": sku_id}
     return run_idempotent(ctx, request, idempotency_key, payload, create)
@@ -186,13 +235,27 @@ def add_certificate(
     content = file.file.read()
 
     def create() -> CertificateOut:
-        row = service.add_certificate(ctx, product_id, cert_type=cert_type, number=number,
-                                      issuer=issuer, issued_on=issued_on, expires_on=expires_on,
-                                      content=content, filename=file.filename or "certificate")
+        row = service.add_certificate(
+            ctx,
+            product_id,
+            cert_type=cert_type,
+            number=number,
+            issuer=issuer,
+            issued_on=issued_on,
+            expires_on=expires_on,
+            content=content,
+            filename=file.filename or "certificate",
+        )
         return CertificateOut.model_validate(row)
 
-    payload = {"sha256": hashlib.sha256(content).hexdigest(), "cert_type": cert_type,
-               "number": number, "issuer": issuer, "issued_on": issued_on, "expires_on": expires_on}
+    payload = {
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "cert_type": cert_type,
+        "number": number,
+        "issuer": issuer,
+        "issued_on": issued_on,
+        "expires_on": expires_on,
+    }
     return run_idempotent(ctx, request, idempotency_key, payload, create)
 
 
@@ -203,38 +266,62 @@ def get_sku(sku_id: str, ctx: Context = Depends(api_context)) -> SkuOut:
 
 @router.get("/skus/{sku_id}/price-history", response_model=list[PriceChangeOut])
 def price_history(sku_id: str, ctx: Context = Depends(api_context)) -> list[PriceChangeOut]:
-    return [PriceChangeOut(amount=decimal_string(c.amount, c.currency), currency=c.currency,
-                           source=c.source, negotiation_round_id=c.negotiation_round_id,
-                           changed_by=c.changed_by, changed_at=c.changed_at)
-            for c in service.supply_price_history(ctx, sku_id)]
+    return [
+        PriceChangeOut(
+            amount=decimal_string(c.amount, c.currency),
+            currency=c.currency,
+            source=c.source,
+            negotiation_round_id=c.negotiation_round_id,
+            changed_by=c.changed_by,
+            changed_at=c.changed_at,
+        )
+        for c in service.supply_price_history(ctx, sku_id)
+    ]
 
 
 @router.get("/files/{file_id}")
 def download_file(file_id: str, ctx: Context = Depends(api_context)) -> Response:
     row, content = read_file(ctx, file_id)
-    return Response(content, media_type=row.content_type,
-                    headers={"Cache-Control": "private, max-age=3600",
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        content,
+        media_type=row.content_type,
+        headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.post("/imports", status_code=201, response_model=ImportOut)
-def import_catalog(request: Request, file: UploadFile = File(...),
-                   supplier_id: str | None = Form(None), ctx: Context = Depends(api_context),
-                   idempotency_key: str | None = Header(None)) -> JSONResponse:
+def import_catalog(
+    request: Request,
+    file: UploadFile = File(...),
+    supplier_id: str | None = Form(None),
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
     """Import a CSV or XLSX catalog. Any bad row means nothing is written (422 with the report)."""
     content = file.file.read()
     outcome = service.import_catalog(ctx, file.filename or "upload.csv", content, supplier_id)
     report = outcome.report
-    body = ImportOut(ok=report.ok, summary=report.summary(), rows=report.rows,
-                     file_format=report.file_format, encoding=report.encoding,
-                     errors=[ImportRowErrorOut(row=e.row, field=e.field, message=e.message)
-                             for e in report.errors],
-                     created_product_ids=[p.id for p in outcome.created])
+    body = ImportOut(
+        ok=report.ok,
+        summary=report.summary(),
+        rows=report.rows,
+        file_format=report.file_format,
+        encoding=report.encoding,
+        errors=[
+            ImportRowErrorOut(row=e.row, field=e.field, message=e.message) for e in report.errors
+        ],
+        created_product_ids=[p.id for p in outcome.created],
+    )
     if not report.ok:
         ctx.session.rollback()
-        problem = {"type": "https://chuhai.dev/problems/import-refused", "title": "Import refused",
-                   "status": 422, "detail": report.summary(), "field": "file",
-                   **body.model_dump()}
+        problem = {
+            "type": "https://chuhai.dev/problems/import-refused",
+            "title": "Import refused",
+            "status": 422,
+            "detail": report.summary(),
+            "field": "file",
+            **body.model_dump(),
+        }
         return JSONResponse(problem, status_code=422, media_type=PROBLEM_JSON)
     payload = {"sha256": hashlib.sha256(content).hexdigest(), "supplier_id": supplier_id}
     return run_idempotent(ctx, request, idempotency_key, payload, lambda: body)
@@ -292,8 +379,9 @@ def pass_ip(product_id: str, body: Note, ctx: Context = Depends(api_context)) ->
 
 
 @router.get("/products/{product_id}/findings", response_model=list[FindingOut])
-def get_findings(product_id: str, review: str | None = None,
-                 ctx: Context = Depends(api_context)) -> list[FindingOut]:
+def get_findings(
+    product_id: str, review: str | None = None, ctx: Context = Depends(api_context)
+) -> list[FindingOut]:
     return [FindingOut.model_validate(f) for f in listing.findings(ctx, product_id, review)]
 
 
@@ -303,12 +391,20 @@ def get_rounds(product_id: str, ctx: Context = Depends(api_context)) -> list[Rou
 
 
 @router.post("/products/{product_id}/negotiation/offers", status_code=201, response_model=RoundOut)
-def make_offer(product_id: str, body: OfferIn, request: Request,
-               ctx: Context = Depends(api_context),
-               idempotency_key: str | None = Header(None)) -> JSONResponse:
-    return run_idempotent(ctx, request, idempotency_key, body,
-                          lambda: round_out(listing.make_offer(ctx, product_id, body.prices,
-                                                               body.note)))
+def make_offer(
+    product_id: str,
+    body: OfferIn,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
+    return run_idempotent(
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda: round_out(listing.make_offer(ctx, product_id, body.prices, body.note)),
+    )
 
 
 @router.post("/products/{product_id}/negotiation/accept", response_model=ProductOut)
@@ -330,10 +426,12 @@ def get_sample(product_id: str, ctx: Context = Depends(api_context)) -> SampleOu
 
 
 @router.patch("/products/{product_id}/sample", response_model=SampleOut)
-def update_sample(product_id: str, body: SampleUpdate,
-                  ctx: Context = Depends(api_context)) -> SampleOut:
-    sample = listing.update_sample_request(ctx, product_id, quantity=body.quantity,
-                                           ship_to=body.ship_to)
+def update_sample(
+    product_id: str, body: SampleUpdate, ctx: Context = Depends(api_context)
+) -> SampleOut:
+    sample = listing.update_sample_request(
+        ctx, product_id, quantity=body.quantity, ship_to=body.ship_to
+    )
     ctx.session.commit()
     return sample_out(ctx, sample)
 
@@ -359,12 +457,17 @@ def record_check(
     files = [(p.filename or "photo", p.file.read()) for p in photos]
 
     def create() -> QcCheckOut:
-        row = listing.record_check(ctx, product_id, name=name, passed=passed, notes=notes,
-                                   photos=files)
+        row = listing.record_check(
+            ctx, product_id, name=name, passed=passed, notes=notes, photos=files
+        )
         return QcCheckOut.model_validate(row)
 
-    payload = {"name": name, "passed": passed, "notes": notes,
-               "photos": [hashlib.sha256(c).hexdigest() for _, c in files]}
+    payload = {
+        "name": name,
+        "passed": passed,
+        "notes": notes,
+        "photos": [hashlib.sha256(c).hexdigest() for _, c in files],
+    }
     return run_idempotent(ctx, request, idempotency_key, payload, create)
 
 
@@ -381,7 +484,9 @@ def fail_qc(product_id: str, body: Note, ctx: Context = Depends(api_context)) ->
 
 
 @router.post("/products/{product_id}/list", response_model=ProductOut)
-def list_in_markets(product_id: str, body: ListIn, ctx: Context = Depends(api_context)) -> ProductOut:
+def list_in_markets(
+    product_id: str, body: ListIn, ctx: Context = Depends(api_context)
+) -> ProductOut:
     listing.list_in_markets(ctx, product_id, body.markets, body.note)
     return _answer(ctx, product_id)
 
@@ -393,6 +498,7 @@ def delist(product_id: str, body: DelistIn, ctx: Context = Depends(api_context))
 
 
 @router.get("/review-queue", response_model=list[ProductSummaryOut])
-def review_queue(state: str | None = None,
-                 ctx: Context = Depends(api_context)) -> list[ProductSummaryOut]:
+def review_queue(
+    state: str | None = None, ctx: Context = Depends(api_context)
+) -> list[ProductSummaryOut]:
     return [summary_out(p) for p in listing.review_queue(ctx, state)]

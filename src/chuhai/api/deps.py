@@ -54,5 +54,6 @@ def public_context(request: Request) -> Iterator[Context]:
 
     rt = runtime(request)
     with rt.db.unit_of_work() as uow:
-        yield Context(uow.session, Actor("anonymous", "anonymous", frozenset()), rt.clock,
-                      rt.settings)
+        yield Context(
+            uow.session, Actor("anonymous", "anonymous", frozenset()), rt.clock, rt.settings
+        )

@@ -38,18 +38,31 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
-                  for e in exc.errors()]
+        errors = [
+            FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
+            for e in exc.errors()
+        ]
         return problem_response(ValidationFailed(errors), request)
 
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        return problem_response(Conflict("someone else changed this record at the same time; "
-                                         "reload and try again"), request)
+        return problem_response(
+            Conflict("someone else changed this record at the same time; reload and try again"),
+            request,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        body = {"type": "about:blank", "title": str(exc.detail), "status": exc.status_code,
-                "detail": str(exc.detail), "instance": request.url.path}
-        return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_JSON,
-                            headers=getattr(exc, "headers", None))
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return JSONResponse(
+            body,
+            status_code=exc.status_code,
+            media_type=PROBLEM_JSON,
+            headers=getattr(exc, "headers", None),
+        )

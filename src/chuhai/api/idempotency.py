@@ -29,8 +29,9 @@ MAX_KEY_LENGTH = 200
 
 
 def fingerprint(request: Request, payload: Any) -> str:
-    canonical = json.dumps(jsonable_encoder(payload), sort_keys=True, separators=(",", ":"),
-                           default=str)
+    canonical = json.dumps(
+        jsonable_encoder(payload), sort_keys=True, separators=(",", ":"), default=str
+    )
     raw = f"{request.method} {request.url.path}\n{canonical}".encode()
     return hashlib.sha256(raw).hexdigest()
 
@@ -38,14 +39,19 @@ def fingerprint(request: Request, payload: Any) -> str:
 def _replay(row: IdempotencyKeyRow, request_hash: str) -> JSONResponse:
     if row.request_hash != request_hash:
         raise ValidationFailed.one(
-            "Idempotency-Key", "this key was already used with a different request")
-    return JSONResponse(json.loads(row.response_body), status_code=row.status_code,
-                        headers={"Idempotent-Replayed": "true"})
+            "Idempotency-Key", "this key was already used with a different request"
+        )
+    return JSONResponse(
+        json.loads(row.response_body),
+        status_code=row.status_code,
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 def _stored(ctx: Context, key: str) -> IdempotencyKeyRow | None:
-    query = select(IdempotencyKeyRow).where(IdempotencyKeyRow.user_id == ctx.actor.user_id,
-                                            IdempotencyKeyRow.key == key)
+    query = select(IdempotencyKeyRow).where(
+        IdempotencyKeyRow.user_id == ctx.actor.user_id, IdempotencyKeyRow.key == key
+    )
     return ctx.session.scalar(query)
 
 
@@ -69,10 +75,19 @@ def run_idempotent(
     if existing is not None:
         return _replay(existing, request_hash)
     body = jsonable_encoder(create())
-    ctx.session.add(IdempotencyKeyRow(
-        id=new_id("idk"), user_id=ctx.actor.user_id, key=key, method=request.method,
-        path=request.url.path, request_hash=request_hash, status_code=status_code,
-        response_body=json.dumps(body), created_at=ctx.now()))
+    ctx.session.add(
+        IdempotencyKeyRow(
+            id=new_id("idk"),
+            user_id=ctx.actor.user_id,
+            key=key,
+            method=request.method,
+            path=request.url.path,
+            request_hash=request_hash,
+            status_code=status_code,
+            response_body=json.dumps(body),
+            created_at=ctx.now(),
+        )
+    )
     try:
         ctx.session.commit()
     except IntegrityError:

@@ -18,10 +18,18 @@ router = APIRouter(tags=["markets"])
 
 
 def market_out(row: MarketRow) -> MarketOut:
-    return MarketOut(code=row.code, name=row.name, country_code=row.country_code,
-                     region=row.region, currency=row.currency,
-                     languages=row.languages.split(","), tax_inclusive=row.tax_inclusive,
-                     time_zone=row.time_zone, customs=row.customs, active=row.active)
+    return MarketOut(
+        code=row.code,
+        name=row.name,
+        country_code=row.country_code,
+        region=row.region,
+        currency=row.currency,
+        languages=row.languages.split(","),
+        tax_inclusive=row.tax_inclusive,
+        time_zone=row.time_zone,
+        customs=row.customs,
+        active=row.active,
+    )
 
 
 @router.get("/markets", response_model=list[MarketOut])
@@ -30,10 +38,19 @@ def list_markets(active_only: bool = False, ctx: Context = Depends(api_context))
 
 
 @router.post("/markets", status_code=201, response_model=MarketOut)
-def create_market(body: MarketIn, request: Request, ctx: Context = Depends(api_context),
-                  idempotency_key: str | None = Header(None)) -> JSONResponse:
-    return run_idempotent(ctx, request, idempotency_key, body,
-                          lambda: market_out(service.create_market(ctx, MarketSpec(**body.model_dump()))))
+def create_market(
+    body: MarketIn,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
+    return run_idempotent(
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda: market_out(service.create_market(ctx, MarketSpec(**body.model_dump()))),
+    )
 
 
 @router.get("/markets/{market_code}", response_model=MarketOut)
@@ -42,8 +59,9 @@ def get_market(market_code: str, ctx: Context = Depends(api_context)) -> MarketO
 
 
 @router.patch("/markets/{market_code}", response_model=MarketOut)
-def update_market(market_code: str, body: MarketUpdate,
-                  ctx: Context = Depends(api_context)) -> MarketOut:
+def update_market(
+    market_code: str, body: MarketUpdate, ctx: Context = Depends(api_context)
+) -> MarketOut:
     row = service.update_market(ctx, market_code, body.model_dump(exclude_none=True))
     ctx.session.commit()
     return market_out(row)

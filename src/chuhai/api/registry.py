@@ -15,19 +15,32 @@ router = APIRouter(tags=["registries"])
 
 
 @router.get("/brands", response_model=PageOut[BrandOut])
-def list_brands(q: str | None = None, limit: int = 50, offset: int = 0,
-                ctx: Context = Depends(api_context)) -> PageOut[BrandOut]:
+def list_brands(
+    q: str | None = None, limit: int = 50, offset: int = 0, ctx: Context = Depends(api_context)
+) -> PageOut[BrandOut]:
     page = registry.list_brands(ctx, search=q, limit=limit, offset=offset)
-    return PageOut(items=[BrandOut.model_validate(b) for b in page.items], total=page.total,
-                   limit=limit, offset=offset)
+    return PageOut(
+        items=[BrandOut.model_validate(b) for b in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.post("/brands", status_code=201, response_model=BrandOut)
-def create_brand(body: BrandIn, request: Request, ctx: Context = Depends(api_context),
-                 idempotency_key: str | None = Header(None)) -> JSONResponse:
-    return run_idempotent(ctx, request, idempotency_key, body,
-                          lambda: BrandOut.model_validate(
-                              registry.create_brand(ctx, **body.model_dump())))
+def create_brand(
+    body: BrandIn,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
+    return run_idempotent(
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda: BrandOut.model_validate(registry.create_brand(ctx, **body.model_dump())),
+    )
 
 
 @router.get("/brands/{brand_id}", response_model=BrandOut)
@@ -55,10 +68,19 @@ def list_rules(ctx: Context = Depends(api_context)) -> list[RuleOut]:
 
 
 @router.post("/compliance-rules", status_code=201, response_model=RuleOut)
-def add_rule(body: RuleIn, request: Request, ctx: Context = Depends(api_context),
-             idempotency_key: str | None = Header(None)) -> JSONResponse:
-    return run_idempotent(ctx, request, idempotency_key, body,
-                          lambda: RuleOut.model_validate(registry.add_rule(ctx, **body.model_dump())))
+def add_rule(
+    body: RuleIn,
+    request: Request,
+    ctx: Context = Depends(api_context),
+    idempotency_key: str | None = Header(None),
+) -> JSONResponse:
+    return run_idempotent(
+        ctx,
+        request,
+        idempotency_key,
+        body,
+        lambda: RuleOut.model_validate(registry.add_rule(ctx, **body.model_dump())),
+    )
 
 
 @router.post("/compliance-rules/{rule_id}/end", response_model=RuleOut)

@@ -259,7 +259,7 @@ class SkuIn(Strict):
     @classmethod
     def no_float_money(cls, value: Any) -> Any:
         if isinstance(value, float):
-            raise ValueError("give money as a decimal string such as \"12.50\", not a number")
+            raise ValueError('give money as a decimal string such as "12.50", not a number')
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
@@ -391,7 +391,7 @@ class OfferIn(Strict):
     @classmethod
     def no_float_money(cls, value: Any) -> Any:
         if isinstance(value, dict) and any(isinstance(v, float) for v in value.values()):
-            raise ValueError("give money as decimal strings such as \"12.50\", not numbers")
+            raise ValueError('give money as decimal strings such as "12.50", not numbers')
         return value
 
 

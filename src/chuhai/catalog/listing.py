@@ -38,16 +38,27 @@ from chuhai.markets.service import active_market_codes
 from chuhai.parties.tables import SupplierRow
 
 
-def _move(ctx: Context, product: ProductRow, action: str, reason: str = "",
-          details: dict[str, Any] | None = None) -> ListingTransitionRow:
+def _move(
+    ctx: Context,
+    product: ProductRow,
+    action: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> ListingTransitionRow:
     transition = LISTING.transition(product.state, action)
     permission = REJECT_PERMISSION[product.state] if action == "reject" else transition.permission
     ctx.actor.require(permission)
     row = ListingTransitionRow(
-        id=new_id("ltr"), product_id=product.id, action=action, from_state=product.state,
-        to_state=transition.target, actor_id=ctx.actor.user_id,
-        actor_name=ctx.actor.display_name or ctx.actor.username, reason=reason.strip(),
-        details=details or {}, at=ctx.now(),
+        id=new_id("ltr"),
+        product_id=product.id,
+        action=action,
+        from_state=product.state,
+        to_state=transition.target,
+        actor_id=ctx.actor.user_id,
+        actor_name=ctx.actor.display_name or ctx.actor.username,
+        reason=reason.strip(),
+        details=details or {},
+        at=ctx.now(),
     )
     ctx.session.add(row)
     product.state = transition.target
@@ -60,8 +71,11 @@ def available_actions(ctx: Context, product: ProductRow) -> list[str]:
     """The actions the actor may take on the product now (for doors to show as buttons)."""
     actions = []
     for transition in LISTING.actions_from(product.state):
-        permission = (REJECT_PERMISSION[product.state] if transition.action == "reject"
-                      else transition.permission)
+        permission = (
+            REJECT_PERMISSION[product.state]
+            if transition.action == "reject"
+            else transition.permission
+        )
         if ctx.actor.can(permission):
             actions.append(transition.action)
     return actions
@@ -77,18 +91,26 @@ def submit(ctx: Context, product_id: str, note: str = "") -> ProductRow:
     supplier = ctx.session.get_one(SupplierRow, product.supplier_id)
     problems = []
     if supplier.status != "verified":
-        problems.append(FieldError("supplier", f"the supplier is {supplier.status}, not verified "
-                                               "by the platform yet"))
+        problems.append(
+            FieldError(
+                "supplier", f"the supplier is {supplier.status}, not verified by the platform yet"
+            )
+        )
     if not product.target_markets:
         problems.append(FieldError("target_markets", "choose at least one market to sell in"))
     if not skus_of(ctx.session, product.id):
         problems.append(FieldError("skus", "a product needs at least one SKU"))
-    images = ctx.session.scalar(select(func.count()).where(ProductImageRow.product_id == product.id))
+    images = ctx.session.scalar(
+        select(func.count()).where(ProductImageRow.product_id == product.id)
+    )
     if not images:
         problems.append(FieldError("images", "add at least one product image"))
     if problems:
-        raise ValidationFailed(problems, detail="the product cannot be submitted yet: "
-                               + "; ".join(f"{p.field}: {p.message}" for p in problems))
+        raise ValidationFailed(
+            problems,
+            detail="the product cannot be submitted yet: "
+            + "; ".join(f"{p.field}: {p.message}" for p in problems),
+        )
     _move(ctx, product, action, note)
     return product
 
@@ -116,12 +138,15 @@ def _require_reason(reason: str) -> None:
 
 
 def _certificates(ctx: Context, product_id: str) -> list[Certificate]:
-    rows = ctx.session.scalars(select(CertificateRow).where(CertificateRow.product_id == product_id))
+    rows = ctx.session.scalars(
+        select(CertificateRow).where(CertificateRow.product_id == product_id)
+    )
     return [Certificate(r.cert_type, r.number, r.issued_on, r.expires_on) for r in rows]
 
 
-def compliance_findings(ctx: Context, product: ProductRow,
-                        markets: list[str] | None = None) -> list[ComplianceFinding]:
+def compliance_findings(
+    ctx: Context, product: ProductRow, markets: list[str] | None = None
+) -> list[ComplianceFinding]:
     return evaluate_compliance(
         product.category_code,
         markets if markets is not None else product.target_markets,
@@ -131,23 +156,47 @@ def compliance_findings(ctx: Context, product: ProductRow,
     )
 
 
-def _store_findings(ctx: Context, product: ProductRow, review: str,
-                    findings: list[tuple[bool, str, dict[str, Any]]]) -> None:
-    ctx.session.execute(delete(ReviewFindingRow).where(ReviewFindingRow.product_id == product.id,
-                                                       ReviewFindingRow.review == review))
+def _store_findings(
+    ctx: Context, product: ProductRow, review: str, findings: list[tuple[bool, str, dict[str, Any]]]
+) -> None:
+    ctx.session.execute(
+        delete(ReviewFindingRow).where(
+            ReviewFindingRow.product_id == product.id, ReviewFindingRow.review == review
+        )
+    )
     for blocking, message, details in findings:
-        ctx.session.add(ReviewFindingRow(id=new_id("fnd"), product_id=product.id, review=review,
-                                         blocking=blocking, message=message, details=details,
-                                         created_at=ctx.now()))
+        ctx.session.add(
+            ReviewFindingRow(
+                id=new_id("fnd"),
+                product_id=product.id,
+                review=review,
+                blocking=blocking,
+                message=message,
+                details=details,
+                created_at=ctx.now(),
+            )
+        )
 
 
 def _store_compliance(ctx: Context, product: ProductRow) -> list[ComplianceFinding]:
     findings = compliance_findings(ctx, product)
-    _store_findings(ctx, product, "compliance", [
-        (f.blocking, f.message, {"market": f.market_code, "rule_id": f.rule_id,
-                                 "certificate_type": f.certificate_type})
-        for f in findings
-    ])
+    _store_findings(
+        ctx,
+        product,
+        "compliance",
+        [
+            (
+                f.blocking,
+                f.message,
+                {
+                    "market": f.market_code,
+                    "rule_id": f.rule_id,
+                    "certificate_type": f.certificate_type,
+                },
+            )
+            for f in findings
+        ],
+    )
     return findings
 
 
@@ -163,8 +212,9 @@ def rerun_compliance(ctx: Context, product_id: str) -> list[ComplianceFinding]:
     product = visible_product(ctx, product_id)
     ctx.actor.require("review.compliance")
     if product.state != State.COMPLIANCE_REVIEW:
-        raise Conflict(f"the product is {product.state}, not in compliance review",
-                       current_state=product.state)
+        raise Conflict(
+            f"the product is {product.state}, not in compliance review", current_state=product.state
+        )
     return _store_compliance(ctx, product)
 
 
@@ -174,9 +224,10 @@ def pass_compliance(ctx: Context, product_id: str, note: str = "") -> ProductRow
     findings = _store_compliance(ctx, product)
     blocking = [f for f in findings if f.blocking]
     if blocking:
-        raise Conflict("compliance findings block this product: "
-                       + "; ".join(f.message for f in blocking),
-                       findings=[f.message for f in blocking])
+        raise Conflict(
+            "compliance findings block this product: " + "; ".join(f.message for f in blocking),
+            findings=[f.message for f in blocking],
+        )
     _move(ctx, product, "pass_compliance", note)
     _store_ip(ctx, product)
     return product
@@ -186,19 +237,39 @@ def pass_compliance(ctx: Context, product_id: str, note: str = "") -> ProductRow
 
 
 def ip_matches(ctx: Context, product: ProductRow) -> list[BrandMatch]:
-    fields = {"brand": product.brand, "title_en": product.title_en, "title_zh": product.title_zh,
-              "description_en": product.description_en, "description_zh": product.description_zh}
+    fields = {
+        "brand": product.brand,
+        "title_en": product.title_en,
+        "title_zh": product.title_zh,
+        "description_en": product.description_en,
+        "description_zh": product.description_zh,
+    }
     return screen_brands(fields, brand_entries(ctx.session))
 
 
 def _store_ip(ctx: Context, product: ProductRow) -> list[BrandMatch]:
     matches = ip_matches(ctx, product)
-    _store_findings(ctx, product, "ip", [
-        (True, m.reason, {"brand_id": m.brand_id, "brand": m.brand_name, "field": m.field,
-                          "matched_text": m.matched_text, "term": m.term, "score": m.score,
-                          "kind": m.kind})
-        for m in matches
-    ])
+    _store_findings(
+        ctx,
+        product,
+        "ip",
+        [
+            (
+                True,
+                m.reason,
+                {
+                    "brand_id": m.brand_id,
+                    "brand": m.brand_name,
+                    "field": m.field,
+                    "matched_text": m.matched_text,
+                    "term": m.term,
+                    "score": m.score,
+                    "kind": m.kind,
+                },
+            )
+            for m in matches
+        ],
+    )
     return matches
 
 
@@ -210,7 +281,8 @@ def pass_ip(ctx: Context, product_id: str, note: str = "") -> ProductRow:
     matches = _store_ip(ctx, product)
     if matches and not note.strip():
         raise ValidationFailed.one(
-            "note", f"{len(matches)} brand match(es) found; say why the product is cleared")
+            "note", f"{len(matches)} brand match(es) found; say why the product is cleared"
+        )
     _move(ctx, product, "pass_ip", note, {"brand_matches": len(matches)})
     return product
 
@@ -220,8 +292,11 @@ def findings(ctx: Context, product_id: str, review: str | None = None) -> list[R
     query = select(ReviewFindingRow).where(ReviewFindingRow.product_id == product.id)
     if review:
         query = query.where(ReviewFindingRow.review == review)
-    return list(ctx.session.scalars(query.order_by(ReviewFindingRow.review,
-                                                   ReviewFindingRow.blocking.desc())))
+    return list(
+        ctx.session.scalars(
+            query.order_by(ReviewFindingRow.review, ReviewFindingRow.blocking.desc())
+        )
+    )
 
 
 # --- supply-price negotiation -------------------------------------------------------------------
@@ -237,31 +312,54 @@ def _party(ctx: Context) -> str:
 
 def negotiation_rounds(ctx: Context, product_id: str) -> list[NegotiationRoundRow]:
     product = visible_product(ctx, product_id)
-    query = (select(NegotiationRoundRow).where(NegotiationRoundRow.product_id == product.id)
-             .order_by(NegotiationRoundRow.round_no))
+    query = (
+        select(NegotiationRoundRow)
+        .where(NegotiationRoundRow.product_id == product.id)
+        .order_by(NegotiationRoundRow.round_no)
+    )
     return list(ctx.session.scalars(query))
 
 
-def _in_negotiation(ctx: Context, product_id: str, move: str) -> tuple[ProductRow, list[NegotiationRoundRow]]:
+def _in_negotiation(
+    ctx: Context, product_id: str, move: str
+) -> tuple[ProductRow, list[NegotiationRoundRow]]:
     product = visible_product(ctx, product_id)
     if product.state != State.PRICE_NEGOTIATION:
-        raise Conflict(f"cannot {move} on a product that is {product.state}",
-                       current_state=product.state)
+        raise Conflict(
+            f"cannot {move} on a product that is {product.state}", current_state=product.state
+        )
     return product, negotiation_rounds(ctx, product_id)
 
 
-def _add_round(ctx: Context, product: ProductRow, rounds: list[NegotiationRoundRow], party: str,
-               move: str, prices: dict[str, int], note: str) -> NegotiationRoundRow:
-    row = NegotiationRoundRow(id=new_id("neg"), product_id=product.id, round_no=len(rounds) + 1,
-                              party=party, move=move, prices=prices, note=note.strip(),
-                              actor_id=ctx.actor.user_id, at=ctx.now())
+def _add_round(
+    ctx: Context,
+    product: ProductRow,
+    rounds: list[NegotiationRoundRow],
+    party: str,
+    move: str,
+    prices: dict[str, int],
+    note: str,
+) -> NegotiationRoundRow:
+    row = NegotiationRoundRow(
+        id=new_id("neg"),
+        product_id=product.id,
+        round_no=len(rounds) + 1,
+        party=party,
+        move=move,
+        prices=prices,
+        note=note.strip(),
+        actor_id=ctx.actor.user_id,
+        at=ctx.now(),
+    )
     ctx.session.add(row)
     product.updated_at = ctx.now()
     ctx.session.flush()
     return row
 
 
-def make_offer(ctx: Context, product_id: str, prices: dict[str, str], note: str = "") -> NegotiationRoundRow:
+def make_offer(
+    ctx: Context, product_id: str, prices: dict[str, str], note: str = ""
+) -> NegotiationRoundRow:
     """A counter-offer: a supply price (CNY decimal string) for every SKU of the product.
 
     The platform opens; then the parties take turns.
@@ -272,8 +370,9 @@ def make_offer(ctx: Context, product_id: str, prices: dict[str, str], note: str 
     if party == "supplier" and not offers:
         raise Conflict("the platform has not made an offer yet", current_state=product.state)
     if offers and offers[-1].party == party:
-        raise Conflict("wait for the other party's answer to your last offer",
-                       current_state=product.state)
+        raise Conflict(
+            "wait for the other party's answer to your last offer", current_state=product.state
+        )
     parsed = _parse_prices(ctx, product, prices)
     return _add_round(ctx, product, rounds, party, "offer", parsed, note)
 
@@ -319,10 +418,18 @@ def accept_offer(ctx: Context, product_id: str, note: str = "") -> ProductRow:
         if sku.supply_price_amount != agreed[sku.id]:
             sku.supply_price_amount = agreed[sku.id]
             sku.updated_at = ctx.now()
-        ctx.session.add(SupplyPriceChangeRow(
-            id=new_id("spc"), sku_id=sku.id, amount=sku.supply_price_amount, currency="CNY",
-            source="negotiated", negotiation_round_id=accepted.id, changed_by=ctx.actor.user_id,
-            changed_at=ctx.now()))
+        ctx.session.add(
+            SupplyPriceChangeRow(
+                id=new_id("spc"),
+                sku_id=sku.id,
+                amount=sku.supply_price_amount,
+                currency="CNY",
+                source="negotiated",
+                negotiation_round_id=accepted.id,
+                changed_by=ctx.actor.user_id,
+                changed_at=ctx.now(),
+            )
+        )
     _move(ctx, product, "agree_price", note, {"rounds": accepted.round_no})
     _open_sample(ctx, product)
     return product
@@ -344,9 +451,14 @@ DEFAULT_SAMPLE_ADDRESS = "chuhai consolidation warehouse, sample desk"
 
 
 def _open_sample(ctx: Context, product: ProductRow) -> QcSampleRow:
-    sample = QcSampleRow(id=new_id("smp"), product_id=product.id, quantity=2,
-                         ship_to=DEFAULT_SAMPLE_ADDRESS, requested_by=ctx.actor.user_id,
-                         requested_at=ctx.now())
+    sample = QcSampleRow(
+        id=new_id("smp"),
+        product_id=product.id,
+        quantity=2,
+        ship_to=DEFAULT_SAMPLE_ADDRESS,
+        requested_by=ctx.actor.user_id,
+        requested_at=ctx.now(),
+    )
     ctx.session.add(sample)
     ctx.session.flush()
     return sample
@@ -354,14 +466,20 @@ def _open_sample(ctx: Context, product: ProductRow) -> QcSampleRow:
 
 def current_sample(ctx: Context, product_id: str) -> QcSampleRow | None:
     product = visible_product(ctx, product_id)
-    query = (select(QcSampleRow).where(QcSampleRow.product_id == product.id)
-             .order_by(QcSampleRow.requested_at.desc(), QcSampleRow.id.desc()))
+    query = (
+        select(QcSampleRow)
+        .where(QcSampleRow.product_id == product.id)
+        .order_by(QcSampleRow.requested_at.desc(), QcSampleRow.id.desc())
+    )
     return ctx.session.scalars(query).first()
 
 
 def qc_checks(ctx: Context, sample_id: str) -> list[QcCheckRow]:
-    query = (select(QcCheckRow).where(QcCheckRow.sample_id == sample_id)
-             .order_by(QcCheckRow.checked_at, QcCheckRow.id))
+    query = (
+        select(QcCheckRow)
+        .where(QcCheckRow.sample_id == sample_id)
+        .order_by(QcCheckRow.checked_at, QcCheckRow.id)
+    )
     return list(ctx.session.scalars(query))
 
 
@@ -369,14 +487,17 @@ def _sample_in_qc(ctx: Context, product_id: str) -> tuple[ProductRow, QcSampleRo
     product = visible_product(ctx, product_id)
     ctx.actor.require("qc.manage")
     if product.state != State.SAMPLE_QC:
-        raise Conflict(f"the product is {product.state}, not in sample QC",
-                       current_state=product.state)
+        raise Conflict(
+            f"the product is {product.state}, not in sample QC", current_state=product.state
+        )
     sample = current_sample(ctx, product_id)
     assert sample is not None, "a product in sample QC always has a sample request"
     return product, sample
 
 
-def update_sample_request(ctx: Context, product_id: str, *, quantity: int, ship_to: str) -> QcSampleRow:
+def update_sample_request(
+    ctx: Context, product_id: str, *, quantity: int, ship_to: str
+) -> QcSampleRow:
     _, sample = _sample_in_qc(ctx, product_id)
     if sample.received_at is not None:
         raise Conflict("the sample has already been received", current_state="received")
@@ -398,8 +519,15 @@ def receive_sample(ctx: Context, product_id: str) -> QcSampleRow:
     return sample
 
 
-def record_check(ctx: Context, product_id: str, *, name: str, passed: bool, notes: str = "",
-                 photos: list[tuple[str, bytes]] | None = None) -> QcCheckRow:
+def record_check(
+    ctx: Context,
+    product_id: str,
+    *,
+    name: str,
+    passed: bool,
+    notes: str = "",
+    photos: list[tuple[str, bytes]] | None = None,
+) -> QcCheckRow:
     product, sample = _sample_in_qc(ctx, product_id)
     if sample.received_at is None:
         raise Conflict("record the sample's receipt before checking it", current_state="requested")
@@ -407,13 +535,24 @@ def record_check(ctx: Context, product_id: str, *, name: str, passed: bool, note
         raise ValidationFailed.one("name", "name the check, e.g. 'stitching' or 'drop test'")
     if not passed and not notes.strip():
         raise ValidationFailed.one("notes", "say what failed")
-    checked = [check_image(content, ctx.settings.max_image_bytes, f"photos[{i}]")
-               for i, (_, content) in enumerate(photos or [])]
-    photo_ids = [store_file(ctx, c, filename, product.supplier_id).id
-                 for c, (filename, _) in zip(checked, photos or [], strict=True)]
-    row = QcCheckRow(id=new_id("qcc"), sample_id=sample.id, name=name.strip(), passed=passed,
-                     notes=notes.strip(), photo_file_ids=photo_ids,
-                     checked_by=ctx.actor.user_id, checked_at=ctx.now())
+    checked = [
+        check_image(content, ctx.settings.max_image_bytes, f"photos[{i}]")
+        for i, (_, content) in enumerate(photos or [])
+    ]
+    photo_ids = [
+        store_file(ctx, c, filename, product.supplier_id).id
+        for c, (filename, _) in zip(checked, photos or [], strict=True)
+    ]
+    row = QcCheckRow(
+        id=new_id("qcc"),
+        sample_id=sample.id,
+        name=name.strip(),
+        passed=passed,
+        notes=notes.strip(),
+        photo_file_ids=photo_ids,
+        checked_by=ctx.actor.user_id,
+        checked_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -423,12 +562,15 @@ def pass_qc(ctx: Context, product_id: str, note: str = "") -> ProductRow:
     product, sample = _sample_in_qc(ctx, product_id)
     checks = qc_checks(ctx, sample.id)
     if sample.received_at is None or not checks:
-        raise Conflict("receive the sample and record at least one check first",
-                       current_state=product.state)
+        raise Conflict(
+            "receive the sample and record at least one check first", current_state=product.state
+        )
     failed = [c.name for c in checks if not c.passed]
     if failed:
-        raise Conflict(f"checks failed: {', '.join(failed)}; fail the sample instead",
-                       current_state=product.state)
+        raise Conflict(
+            f"checks failed: {', '.join(failed)}; fail the sample instead",
+            current_state=product.state,
+        )
     sample.result = "passed"
     _move(ctx, product, "pass_qc", note, {"checks": len(checks)})
     return product
@@ -441,15 +583,22 @@ def fail_qc(ctx: Context, product_id: str, reason: str = "") -> ProductRow:
         raise ValidationFailed.one("reason", "no check failed; say why the sample fails")
     summary = "; ".join(f"{c.name}: {c.notes}" for c in failed)
     sample.result = "failed"
-    _move(ctx, product, "reject", reason.strip() or f"sample QC failed ({summary})",
-          {"failed_checks": [c.name for c in failed]})
+    _move(
+        ctx,
+        product,
+        "reject",
+        reason.strip() or f"sample QC failed ({summary})",
+        {"failed_checks": [c.name for c in failed]},
+    )
     return product
 
 
 # --- listing in markets -------------------------------------------------------------------------
 
 
-def list_in_markets(ctx: Context, product_id: str, market_codes: list[str], note: str = "") -> ProductRow:
+def list_in_markets(
+    ctx: Context, product_id: str, market_codes: list[str], note: str = ""
+) -> ProductRow:
     product = visible_product(ctx, product_id)
     LISTING.transition(product.state, "list")
     ctx.actor.require("listing.publish")
@@ -458,32 +607,46 @@ def list_in_markets(ctx: Context, product_id: str, market_codes: list[str], note
         raise ValidationFailed.one("markets", "choose at least one market")
     unknown = [c for c in codes if c not in active_market_codes(ctx.session)]
     if unknown:
-        raise ValidationFailed.one("markets", f"unknown or inactive market(s): {', '.join(unknown)}")
+        raise ValidationFailed.one(
+            "markets", f"unknown or inactive market(s): {', '.join(unknown)}"
+        )
     blocking = [f for f in compliance_findings(ctx, product, codes) if f.blocking]
     if blocking:
-        raise Conflict("not compliant in: " + "; ".join(f.message for f in blocking),
-                       field="markets", findings=[f.message for f in blocking])
+        raise Conflict(
+            "not compliant in: " + "; ".join(f.message for f in blocking),
+            field="markets",
+            findings=[f.message for f in blocking],
+        )
     now = ctx.now()
     for code in codes:
         row = ctx.session.get(ProductMarketRow, (product.id, code))
         if row is None:
-            ctx.session.add(ProductMarketRow(product_id=product.id, market_code=code,
-                                             status="listed", listed_at=now))
+            ctx.session.add(
+                ProductMarketRow(
+                    product_id=product.id, market_code=code, status="listed", listed_at=now
+                )
+            )
         else:
             row.status, row.listed_at, row.delisted_at = "listed", now, None
     _move(ctx, product, "list", note, {"markets": codes})
     return product
 
 
-def delist(ctx: Context, product_id: str, reason: str,
-           market_codes: list[str] | None = None) -> ProductRow:
+def delist(
+    ctx: Context, product_id: str, reason: str, market_codes: list[str] | None = None
+) -> ProductRow:
     """Take a product off sale in some markets, or everywhere (then it is delisted)."""
     product = visible_product(ctx, product_id)
     LISTING.transition(product.state, "delist")
     _require_reason(reason)
-    listed = {r.market_code: r for r in ctx.session.scalars(
-        select(ProductMarketRow).where(ProductMarketRow.product_id == product.id,
-                                       ProductMarketRow.status == "listed"))}
+    listed = {
+        r.market_code: r
+        for r in ctx.session.scalars(
+            select(ProductMarketRow).where(
+                ProductMarketRow.product_id == product.id, ProductMarketRow.status == "listed"
+            )
+        )
+    }
     codes = list(dict.fromkeys(market_codes)) if market_codes else list(listed)
     not_listed = [c for c in codes if c not in listed]
     if not_listed:
@@ -500,8 +663,22 @@ def review_queue(ctx: Context, state: str | None = None) -> list[ProductRow]:
     """Products waiting on the platform, oldest first, limited to what the actor can act on."""
     if not ctx.actor.is_operator:
         raise Forbidden("the review queue is for platform staff", permission="review")
-    states = [state] if state else [State.SUBMITTED, State.COMPLIANCE_REVIEW, State.IP_REVIEW,
-                                    State.PRICE_NEGOTIATION, State.SAMPLE_QC, State.APPROVED]
-    query = (select(ProductRow).where(ProductRow.state.in_(states))
-             .order_by(ProductRow.updated_at, ProductRow.id).limit(500))
+    states = (
+        [state]
+        if state
+        else [
+            State.SUBMITTED,
+            State.COMPLIANCE_REVIEW,
+            State.IP_REVIEW,
+            State.PRICE_NEGOTIATION,
+            State.SAMPLE_QC,
+            State.APPROVED,
+        ]
+    )
+    query = (
+        select(ProductRow)
+        .where(ProductRow.state.in_(states))
+        .order_by(ProductRow.updated_at, ProductRow.id)
+        .limit(500)
+    )
     return list(ctx.session.scalars(query))

@@ -37,13 +37,25 @@ class State:
 
 
 REVIEW_STATES = frozenset(
-    {State.SUBMITTED, State.COMPLIANCE_REVIEW, State.IP_REVIEW, State.PRICE_NEGOTIATION,
-     State.SAMPLE_QC}
+    {
+        State.SUBMITTED,
+        State.COMPLIANCE_REVIEW,
+        State.IP_REVIEW,
+        State.PRICE_NEGOTIATION,
+        State.SAMPLE_QC,
+    }
 )
 EDITABLE_STATES = frozenset({State.DRAFT, State.REJECTED})
 ALL_STATES = (
-    State.DRAFT, State.SUBMITTED, State.COMPLIANCE_REVIEW, State.IP_REVIEW,
-    State.PRICE_NEGOTIATION, State.SAMPLE_QC, State.APPROVED, State.LISTED, State.DELISTED,
+    State.DRAFT,
+    State.SUBMITTED,
+    State.COMPLIANCE_REVIEW,
+    State.IP_REVIEW,
+    State.PRICE_NEGOTIATION,
+    State.SAMPLE_QC,
+    State.APPROVED,
+    State.LISTED,
+    State.DELISTED,
     State.REJECTED,
 )
 
@@ -57,7 +69,12 @@ LISTING = StateMachine(
     [
         _t("submit", {State.DRAFT}, State.SUBMITTED, "catalog.submit"),
         _t("resubmit", {State.REJECTED}, State.SUBMITTED, "catalog.submit"),
-        _t("start_compliance_review", {State.SUBMITTED}, State.COMPLIANCE_REVIEW, "review.compliance"),
+        _t(
+            "start_compliance_review",
+            {State.SUBMITTED},
+            State.COMPLIANCE_REVIEW,
+            "review.compliance",
+        ),
         _t("pass_compliance", {State.COMPLIANCE_REVIEW}, State.IP_REVIEW, "review.compliance"),
         _t("pass_ip", {State.IP_REVIEW}, State.PRICE_NEGOTIATION, "review.ip"),
         # negotiation moves are stored as rounds; agreement moves the product on
@@ -130,8 +147,9 @@ class SkuDraft:
         _check_int(bad, "daily_capacity", self.daily_capacity, 1, 100_000_000)
         if pycountry.countries.get(alpha_2=self.origin_country or "") is None:
             bad("origin_country", f"unknown ISO 3166 country {self.origin_country!r}")
-        if not all(isinstance(k, str) and isinstance(v, str) and k and v
-                   for k, v in self.options.items()):
+        if not all(
+            isinstance(k, str) and isinstance(v, str) and k and v for k, v in self.options.items()
+        ):
             bad("options", "each option is a name and a value, e.g. colour=red")
         return found
 
@@ -192,7 +210,9 @@ class ProductDraft:
         for index, sku in enumerate(self.skus):
             found.extend(sku.errors(prefix=f"skus[{index}]."))
             if sku.sku_code in seen:
-                found.append(FieldError(f"skus[{index}].sku_code", f"{sku.sku_code!r} appears twice"))
+                found.append(
+                    FieldError(f"skus[{index}].sku_code", f"{sku.sku_code!r} appears twice")
+                )
             seen.add(sku.sku_code)
         return found
 

@@ -33,8 +33,9 @@ def brand_entries(session: Session) -> list[BrandEntry]:
     return [BrandEntry(r.id, r.name, tuple(r.aliases)) for r in rows]
 
 
-def list_brands(ctx: Context, *, search: str | None = None, limit: int = 50,
-                offset: int = 0) -> Page[BrandRow]:
+def list_brands(
+    ctx: Context, *, search: str | None = None, limit: int = 50, offset: int = 0
+) -> Page[BrandRow]:
     ctx.actor.require("brands.read")
     query = select(BrandRow).order_by(BrandRow.name)
     if search:
@@ -55,8 +56,9 @@ def _clean_aliases(aliases: list[str]) -> list[str]:
     return list(dict.fromkeys(cleaned))
 
 
-def create_brand(ctx: Context, *, name: str, aliases: list[str] | None = None, owner: str = "",
-                 notes: str = "") -> BrandRow:
+def create_brand(
+    ctx: Context, *, name: str, aliases: list[str] | None = None, owner: str = "", notes: str = ""
+) -> BrandRow:
     ctx.actor.require("brands.manage")
     name = name.strip()
     if not name:
@@ -66,16 +68,28 @@ def create_brand(ctx: Context, *, name: str, aliases: list[str] | None = None, o
     existing = ctx.session.scalar(select(BrandRow.id).where(BrandRow.name == name))
     if existing:
         raise Conflict(f"brand {name!r} is already registered", field="name")
-    row = BrandRow(id=new_id("brd"), name=name, aliases=_clean_aliases(aliases or []),
-                   owner=owner.strip(), notes=notes.strip(), created_by=ctx.actor.user_id,
-                   created_at=ctx.now())
+    row = BrandRow(
+        id=new_id("brd"),
+        name=name,
+        aliases=_clean_aliases(aliases or []),
+        owner=owner.strip(),
+        notes=notes.strip(),
+        created_by=ctx.actor.user_id,
+        created_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
 
 
-def update_brand(ctx: Context, brand_id: str, *, aliases: list[str] | None = None,
-                 owner: str | None = None, notes: str | None = None) -> BrandRow:
+def update_brand(
+    ctx: Context,
+    brand_id: str,
+    *,
+    aliases: list[str] | None = None,
+    owner: str | None = None,
+    notes: str | None = None,
+) -> BrandRow:
     row = get_brand(ctx, brand_id)
     ctx.actor.require("brands.manage")
     if aliases is not None:
@@ -97,9 +111,17 @@ def delete_brand(ctx: Context, brand_id: str) -> None:
 
 
 def _rule_of(row: ComplianceRuleRow) -> ComplianceRule:
-    return ComplianceRule(row.id, row.market_code, row.category_prefix, row.kind,
-                          row.certificate_type, row.description, row.source, row.effective_from,
-                          row.effective_to)
+    return ComplianceRule(
+        row.id,
+        row.market_code,
+        row.category_prefix,
+        row.kind,
+        row.certificate_type,
+        row.description,
+        row.source,
+        row.effective_from,
+        row.effective_to,
+    )
 
 
 def compliance_rules(session: Session) -> list[ComplianceRule]:
@@ -109,15 +131,26 @@ def compliance_rules(session: Session) -> list[ComplianceRule]:
 
 def list_rules(ctx: Context) -> list[ComplianceRuleRow]:
     ctx.actor.require("rules.read")
-    query = select(ComplianceRuleRow).order_by(ComplianceRuleRow.market_code,
-                                               ComplianceRuleRow.category_prefix,
-                                               ComplianceRuleRow.effective_from)
+    query = select(ComplianceRuleRow).order_by(
+        ComplianceRuleRow.market_code,
+        ComplianceRuleRow.category_prefix,
+        ComplianceRuleRow.effective_from,
+    )
     return list(ctx.session.scalars(query))
 
 
-def add_rule(ctx: Context, *, market_code: str, category_prefix: str, kind: str,
-             certificate_type: str | None, description: str, source: str,
-             effective_from: date, effective_to: date | None = None) -> ComplianceRuleRow:
+def add_rule(
+    ctx: Context,
+    *,
+    market_code: str,
+    category_prefix: str,
+    kind: str,
+    certificate_type: str | None,
+    description: str,
+    source: str,
+    effective_from: date,
+    effective_to: date | None = None,
+) -> ComplianceRuleRow:
     from chuhai.catalog.service import category_codes
     from chuhai.markets.service import active_market_codes
 
@@ -139,19 +172,37 @@ def add_rule(ctx: Context, *, market_code: str, category_prefix: str, kind: str,
         errors.append(FieldError("effective_to", "is before effective_from"))
     if errors:
         raise ValidationFailed(errors)
-    rule = ComplianceRule(new_id("rul"), market_code, category_prefix, kind,
-                          certificate_type or None, description.strip(), source.strip(),
-                          effective_from, effective_to)
+    rule = ComplianceRule(
+        new_id("rul"),
+        market_code,
+        category_prefix,
+        kind,
+        certificate_type or None,
+        description.strip(),
+        source.strip(),
+        effective_from,
+        effective_to,
+    )
     clash = overlapping(rule, compliance_rules(ctx.session))
     if clash:
-        raise Conflict(f"overlaps rule {clash.rule_id} ({clash.effective_from} to "
-                       f"{clash.effective_to or 'open'}) for the same market, category and kind; "
-                       "end that rule first", field="effective_from", overlaps=clash.rule_id)
-    row = ComplianceRuleRow(id=rule.rule_id, market_code=market_code,
-                            category_prefix=category_prefix, kind=kind,
-                            certificate_type=rule.certificate_type, description=rule.description,
-                            source=rule.source, effective_from=effective_from,
-                            effective_to=effective_to)
+        raise Conflict(
+            f"overlaps rule {clash.rule_id} ({clash.effective_from} to "
+            f"{clash.effective_to or 'open'}) for the same market, category and kind; "
+            "end that rule first",
+            field="effective_from",
+            overlaps=clash.rule_id,
+        )
+    row = ComplianceRuleRow(
+        id=rule.rule_id,
+        market_code=market_code,
+        category_prefix=category_prefix,
+        kind=kind,
+        certificate_type=rule.certificate_type,
+        description=rule.description,
+        source=rule.source,
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -169,19 +220,28 @@ def end_rule(ctx: Context, rule_id: str, effective_to: date) -> ComplianceRuleRo
 
 
 def seed_rules(session: Session) -> int:
-    data = json.loads(resources.files("chuhai.data").joinpath("compliance_rules.json")
-                      .read_text("utf-8"))
+    data = json.loads(
+        resources.files("chuhai.data").joinpath("compliance_rules.json").read_text("utf-8")
+    )
     items = data["rules"] if isinstance(data, dict) else data
     added = 0
     for item in items:
         if session.get(ComplianceRuleRow, item["id"]) is not None:
             continue
-        session.add(ComplianceRuleRow(
-            id=item["id"], market_code=item["market_code"],
-            category_prefix=item["category_prefix"], kind=item["kind"],
-            certificate_type=item.get("certificate_type"), description=item["description"],
-            source=item["source"], effective_from=date.fromisoformat(item["effective_from"]),
-            effective_to=date.fromisoformat(item["effective_to"]) if item.get("effective_to") else None,
-        ))
+        session.add(
+            ComplianceRuleRow(
+                id=item["id"],
+                market_code=item["market_code"],
+                category_prefix=item["category_prefix"],
+                kind=item["kind"],
+                certificate_type=item.get("certificate_type"),
+                description=item["description"],
+                source=item["source"],
+                effective_from=date.fromisoformat(item["effective_from"]),
+                effective_to=date.fromisoformat(item["effective_to"])
+                if item.get("effective_to")
+                else None,
+            )
+        )
         added += 1
     return added

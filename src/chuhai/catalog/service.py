@@ -20,6 +20,7 @@ from chuhai.catalog.model import EDITABLE_STATES, ProductDraft, SkuDraft, State
 from chuhai.catalog.tables import (
     CategoryRow,
     CertificateRow,
+    ComplianceRuleRow,
     ListingTransitionRow,
     ProductImageRow,
     ProductMarketRow,
@@ -37,7 +38,8 @@ from chuhai.parties.service import visible_supplier
 from chuhai.parties.tables import SupplierRow
 
 MAX_IMAGES_PER_PRODUCT = 12
-CERTIFICATE_TYPES = ("CE", "UKCA", "FCC", "CPC", "PSE", "RCM", "CCC", "KC", "ROHS", "REACH")
+# certificates suppliers commonly hold beyond those the compliance rules ask for
+COMMON_CERTIFICATE_TYPES = ("CE", "UKCA", "FCC", "CPC", "PSE", "RCM", "CCC", "KC", "ROHS", "REACH")
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -79,9 +81,13 @@ def list_products(
         query = query.where(ProductRow.state == state)
     if search:
         pattern = f"%{search.strip()}%"
-        query = query.where(or_(ProductRow.title_en.ilike(pattern),
-                                ProductRow.title_zh.ilike(pattern),
-                                ProductRow.ref.ilike(pattern)))
+        query = query.where(
+            or_(
+                ProductRow.title_en.ilike(pattern),
+                ProductRow.title_zh.ilike(pattern),
+                ProductRow.ref.ilike(pattern),
+            )
+        )
     return paginate(ctx.session, query, limit, offset)
 
 
@@ -116,30 +122,55 @@ def product_view(ctx: Context, product_id: str) -> ProductView:
         product=product,
         supplier=session.get_one(SupplierRow, product.supplier_id),
         skus=skus_of(session, product.id),
-        images=list(session.scalars(select(ProductImageRow)
-                                    .where(ProductImageRow.product_id == product.id)
-                                    .order_by(ProductImageRow.position, ProductImageRow.created_at))),
-        certificates=list(session.scalars(select(CertificateRow)
-                                          .where(CertificateRow.product_id == product.id)
-                                          .order_by(CertificateRow.created_at))),
-        transitions=list(session.scalars(select(ListingTransitionRow)
-                                         .where(ListingTransitionRow.product_id == product.id)
-                                         .order_by(ListingTransitionRow.at, ListingTransitionRow.id))),
-        markets=list(session.scalars(select(ProductMarketRow)
-                                     .where(ProductMarketRow.product_id == product.id)
-                                     .order_by(ProductMarketRow.market_code))),
+        images=list(
+            session.scalars(
+                select(ProductImageRow)
+                .where(ProductImageRow.product_id == product.id)
+                .order_by(ProductImageRow.position, ProductImageRow.created_at)
+            )
+        ),
+        certificates=list(
+            session.scalars(
+                select(CertificateRow)
+                .where(CertificateRow.product_id == product.id)
+                .order_by(CertificateRow.created_at)
+            )
+        ),
+        transitions=list(
+            session.scalars(
+                select(ListingTransitionRow)
+                .where(ListingTransitionRow.product_id == product.id)
+                .order_by(ListingTransitionRow.at, ListingTransitionRow.id)
+            )
+        ),
+        markets=list(
+            session.scalars(
+                select(ProductMarketRow)
+                .where(ProductMarketRow.product_id == product.id)
+                .order_by(ProductMarketRow.market_code)
+            )
+        ),
     )
 
 
 def supply_price_history(ctx: Context, sku_id: str) -> list[SupplyPriceChangeRow]:
     sku = visible_sku(ctx, sku_id)
-    query = (select(SupplyPriceChangeRow).where(SupplyPriceChangeRow.sku_id == sku.id)
-             .order_by(SupplyPriceChangeRow.changed_at, SupplyPriceChangeRow.id))
+    query = (
+        select(SupplyPriceChangeRow)
+        .where(SupplyPriceChangeRow.sku_id == sku.id)
+        .order_by(SupplyPriceChangeRow.changed_at, SupplyPriceChangeRow.id)
+    )
     return list(ctx.session.scalars(query))
 
 
 def category_codes(session: Session) -> set[str]:
     return set(session.scalars(select(CategoryRow.code)))
+
+
+def certificate_types(session: Session) -> list[str]:
+    """The certificate types a supplier can upload: those any rule asks for, and common ones."""
+    required = session.scalars(select(ComplianceRuleRow.certificate_type).distinct())
+    return sorted(set(COMMON_CERTIFICATE_TYPES) | {t for t in required if t})
 
 
 def list_categories(session: Session) -> list[CategoryRow]:
@@ -163,17 +194,21 @@ def _check_draft(ctx: Context, draft: ProductDraft) -> None:
         raise ValidationFailed(errors)
 
 
-def _taken_sku_codes(session: Session, supplier_id: str, codes: list[str],
-                     product_id: str | None = None) -> set[str]:
-    query = select(SkuRow.sku_code).where(SkuRow.supplier_id == supplier_id,
-                                          SkuRow.sku_code.in_(codes))
+def _taken_sku_codes(
+    session: Session, supplier_id: str, codes: list[str], product_id: str | None = None
+) -> set[str]:
+    query = select(SkuRow.sku_code).where(
+        SkuRow.supplier_id == supplier_id, SkuRow.sku_code.in_(codes)
+    )
     if product_id:
         query = query.where(SkuRow.product_id != product_id)
     return set(session.scalars(query))
 
 
 def _ref_taken(session: Session, supplier_id: str, ref: str, product_id: str | None = None) -> bool:
-    query = select(ProductRow.id).where(ProductRow.supplier_id == supplier_id, ProductRow.ref == ref)
+    query = select(ProductRow.id).where(
+        ProductRow.supplier_id == supplier_id, ProductRow.ref == ref
+    )
     if product_id:
         query = query.where(ProductRow.id != product_id)
     return session.scalar(query) is not None
@@ -187,14 +222,16 @@ def create_product(ctx: Context, draft: ProductDraft, supplier_id: str | None = 
     return _insert_product(ctx, supplier.id, draft)
 
 
-def _check_uniqueness(ctx: Context, supplier_id: str, draft: ProductDraft,
-                      product_id: str | None = None) -> None:
+def _check_uniqueness(
+    ctx: Context, supplier_id: str, draft: ProductDraft, product_id: str | None = None
+) -> None:
     if _ref_taken(ctx.session, supplier_id, draft.ref, product_id):
         raise Conflict(f"you already have a product with reference {draft.ref!r}", field="ref")
     taken = _taken_sku_codes(ctx.session, supplier_id, [s.sku_code for s in draft.skus], product_id)
     if taken:
-        raise Conflict(f"SKU codes already used by another product: {', '.join(sorted(taken))}",
-                       field="skus")
+        raise Conflict(
+            f"SKU codes already used by another product: {', '.join(sorted(taken))}", field="skus"
+        )
 
 
 def _insert_product(ctx: Context, supplier_id: str, draft: ProductDraft) -> ProductRow:
@@ -225,8 +262,14 @@ def _insert_product(ctx: Context, supplier_id: str, draft: ProductDraft) -> Prod
 
 def _insert_sku(ctx: Context, product: ProductRow, draft: SkuDraft) -> SkuRow:
     now = ctx.now()
-    sku = SkuRow(id=new_id("sku"), product_id=product.id, supplier_id=product.supplier_id,
-                 created_at=now, updated_at=now, supply_price_currency="CNY")
+    sku = SkuRow(
+        id=new_id("sku"),
+        product_id=product.id,
+        supplier_id=product.supplier_id,
+        created_at=now,
+        updated_at=now,
+        supply_price_currency="CNY",
+    )
     _apply_sku(sku, draft)
     ctx.session.add(sku)
     ctx.session.flush()
@@ -251,11 +294,18 @@ def _apply_sku(sku: SkuRow, draft: SkuDraft) -> None:
 
 
 def _record_price(ctx: Context, sku: SkuRow, source: str, round_id: str | None = None) -> None:
-    ctx.session.add(SupplyPriceChangeRow(
-        id=new_id("spc"), sku_id=sku.id, amount=sku.supply_price_amount,
-        currency=sku.supply_price_currency, source=source, negotiation_round_id=round_id,
-        changed_by=ctx.actor.user_id, changed_at=ctx.now(),
-    ))
+    ctx.session.add(
+        SupplyPriceChangeRow(
+            id=new_id("spc"),
+            sku_id=sku.id,
+            amount=sku.supply_price_amount,
+            currency=sku.supply_price_currency,
+            source=source,
+            negotiation_round_id=round_id,
+            changed_by=ctx.actor.user_id,
+            changed_at=ctx.now(),
+        )
+    )
 
 
 def update_product(ctx: Context, product_id: str, draft: ProductDraft) -> ProductRow:
@@ -263,8 +313,9 @@ def update_product(ctx: Context, product_id: str, draft: ProductDraft) -> Produc
     product = visible_product(ctx, product_id)
     ctx.actor.require("catalog.edit")
     if product.state not in EDITABLE_STATES:
-        raise Conflict(f"a product that is {product.state} cannot be edited",
-                       current_state=product.state)
+        raise Conflict(
+            f"a product that is {product.state} cannot be edited", current_state=product.state
+        )
     _check_draft(ctx, draft)
     _check_uniqueness(ctx, product.supplier_id, draft, product.id)
     for name in ("ref", "category_code", "description_zh", "description_en"):
@@ -295,30 +346,42 @@ def update_product(ctx: Context, product_id: str, draft: ProductDraft) -> Produc
 def _delete_sku(session: Session, sku: SkuRow) -> None:
     for image in session.scalars(select(ProductImageRow).where(ProductImageRow.sku_id == sku.id)):
         image.sku_id = None
-    for change in session.scalars(select(SupplyPriceChangeRow)
-                                  .where(SupplyPriceChangeRow.sku_id == sku.id)):
+    for change in session.scalars(
+        select(SupplyPriceChangeRow).where(SupplyPriceChangeRow.sku_id == sku.id)
+    ):
         session.delete(change)
     session.delete(sku)
 
 
-def add_image(ctx: Context, product_id: str, content: bytes, filename: str,
-              sku_id: str | None = None) -> ProductImageRow:
+def add_image(
+    ctx: Context, product_id: str, content: bytes, filename: str, sku_id: str | None = None
+) -> ProductImageRow:
     product = visible_product(ctx, product_id)
     ctx.actor.require("catalog.edit")
     if product.state not in EDITABLE_STATES:
-        raise Conflict(f"images cannot be changed while the product is {product.state}",
-                       current_state=product.state)
+        raise Conflict(
+            f"images cannot be changed while the product is {product.state}",
+            current_state=product.state,
+        )
     if sku_id is not None:
         sku = ctx.session.get(SkuRow, sku_id)
         if sku is None or sku.product_id != product.id:
             raise NotFound("no such SKU on this product", field="sku_id")
     count = ctx.session.scalar(select(func.count()).where(ProductImageRow.product_id == product.id))
     if (count or 0) >= MAX_IMAGES_PER_PRODUCT:
-        raise ValidationFailed.one("image", f"a product has at most {MAX_IMAGES_PER_PRODUCT} images")
+        raise ValidationFailed.one(
+            "image", f"a product has at most {MAX_IMAGES_PER_PRODUCT} images"
+        )
     checked = check_image(content, ctx.settings.max_image_bytes)
     stored = store_file(ctx, checked, filename, product.supplier_id)
-    image = ProductImageRow(id=new_id("img"), product_id=product.id, sku_id=sku_id,
-                            file_id=stored.id, position=int(count or 0), created_at=ctx.now())
+    image = ProductImageRow(
+        id=new_id("img"),
+        product_id=product.id,
+        sku_id=sku_id,
+        file_id=stored.id,
+        position=int(count or 0),
+        created_at=ctx.now(),
+    )
     ctx.session.add(image)
     product.updated_at = ctx.now()
     ctx.session.flush()
@@ -332,8 +395,10 @@ def remove_image(ctx: Context, product_id: str, image_id: str) -> None:
     if image is None or image.product_id != product.id:
         raise NotFound("no such image on this product", field="image_id")
     if product.state not in EDITABLE_STATES:
-        raise Conflict(f"images cannot be changed while the product is {product.state}",
-                       current_state=product.state)
+        raise Conflict(
+            f"images cannot be changed while the product is {product.state}",
+            current_state=product.state,
+        )
     ctx.session.delete(image)
     product.updated_at = ctx.now()
 
@@ -353,8 +418,9 @@ def add_certificate(
     product = visible_product(ctx, product_id)
     ctx.actor.require("catalog.edit")
     errors = []
-    if cert_type not in CERTIFICATE_TYPES:
-        errors.append(FieldError("cert_type", f"one of {', '.join(CERTIFICATE_TYPES)}"))
+    known = certificate_types(ctx.session)
+    if cert_type not in known:
+        errors.append(FieldError("cert_type", f"one of {', '.join(known)}"))
     if not number.strip():
         errors.append(FieldError("number", "is required"))
     if not issuer.strip():
@@ -367,10 +433,18 @@ def add_certificate(
         raise ValidationFailed(errors)
     checked = check_document(content, ctx.settings.max_document_bytes, "file")
     stored = store_file(ctx, checked, filename, product.supplier_id)
-    row = CertificateRow(id=new_id("crt"), product_id=product.id, cert_type=cert_type,
-                         number=number.strip(), issuer=issuer.strip(), issued_on=issued_on,
-                         expires_on=expires_on, file_id=stored.id,
-                         uploaded_by=ctx.actor.user_id, created_at=ctx.now())
+    row = CertificateRow(
+        id=new_id("crt"),
+        product_id=product.id,
+        cert_type=cert_type,
+        number=number.strip(),
+        issuer=issuer.strip(),
+        issued_on=issued_on,
+        expires_on=expires_on,
+        file_id=stored.id,
+        uploaded_by=ctx.actor.user_id,
+        created_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -385,15 +459,22 @@ class ImportOutcome:
     created: list[ProductRow]
 
 
-def import_catalog(ctx: Context, filename: str, content: bytes,
-                   supplier_id: str | None = None) -> ImportOutcome:
+def import_catalog(
+    ctx: Context, filename: str, content: bytes, supplier_id: str | None = None
+) -> ImportOutcome:
     """Parse a CSV/XLSX catalog and create every product in it, or nothing when any row is bad."""
     ctx.actor.require("catalog.edit")
     supplier = _owning_supplier(ctx, supplier_id)
     if len(content) > ctx.settings.max_import_bytes:
-        raise ValidationFailed.one("file", f"the file is over {ctx.settings.max_import_bytes:,} bytes")
-    report = parse_catalog_file(filename, content, categories=category_codes(ctx.session),
-                                markets=active_market_codes(ctx.session))
+        raise ValidationFailed.one(
+            "file", f"the file is over {ctx.settings.max_import_bytes:,} bytes"
+        )
+    report = parse_catalog_file(
+        filename,
+        content,
+        categories=category_codes(ctx.session),
+        markets=active_market_codes(ctx.session),
+    )
     if report.ok:
         report.errors.extend(_conflicts_with_catalog(ctx.session, supplier.id, report))
     if not report.ok:
@@ -402,23 +483,39 @@ def import_catalog(ctx: Context, filename: str, content: bytes,
     return ImportOutcome(report=report, created=created)
 
 
-def _conflicts_with_catalog(session: Session, supplier_id: str,
-                            report: ImportReport) -> list[RowError]:
+def _conflicts_with_catalog(
+    session: Session, supplier_id: str, report: ImportReport
+) -> list[RowError]:
     errors = []
     codes = [sku.sku_code for draft in report.products for sku in draft.skus]
     taken = _taken_sku_codes(session, supplier_id, codes)
-    refs = set(session.scalars(select(ProductRow.ref).where(
-        ProductRow.supplier_id == supplier_id,
-        ProductRow.ref.in_([d.ref for d in report.products]))))
+    refs = set(
+        session.scalars(
+            select(ProductRow.ref).where(
+                ProductRow.supplier_id == supplier_id,
+                ProductRow.ref.in_([d.ref for d in report.products]),
+            )
+        )
+    )
     for draft in report.products:
         first_row = report.sku_rows.get(draft.skus[0].sku_code, 0) if draft.skus else 0
         if draft.ref in refs:
-            errors.append(RowError(first_row, "product_ref",
-                                   f"you already have a product with reference {draft.ref!r}"))
+            errors.append(
+                RowError(
+                    first_row,
+                    "product_ref",
+                    f"you already have a product with reference {draft.ref!r}",
+                )
+            )
         for sku in draft.skus:
             if sku.sku_code in taken:
-                errors.append(RowError(report.sku_rows.get(sku.sku_code, 0), "sku_code",
-                                       f"SKU code {sku.sku_code!r} is already in your catalog"))
+                errors.append(
+                    RowError(
+                        report.sku_rows.get(sku.sku_code, 0),
+                        "sku_code",
+                        f"SKU code {sku.sku_code!r} is already in your catalog",
+                    )
+                )
     return sorted(errors, key=lambda e: e.row)
 
 

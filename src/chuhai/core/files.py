@@ -44,12 +44,16 @@ def check_image(content: bytes, max_bytes: int, field: str = "image") -> Checked
             image_format = image.format or ""
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
-                raise ValidationFailed.one(field, f"the image is too large ({width}x{height} pixels)")
+                raise ValidationFailed.one(
+                    field, f"the image is too large ({width}x{height} pixels)"
+                )
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise ValidationFailed.one(field, "the file is not a readable image") from None
     if image_format not in IMAGE_TYPES:
-        raise ValidationFailed.one(field, f"{image_format} images are not accepted; use JPEG, PNG or WebP")
+        raise ValidationFailed.one(
+            field, f"{image_format} images are not accepted; use JPEG, PNG or WebP"
+        )
     return CheckedFile(content, IMAGE_TYPES[image_format], width, height)
 
 
@@ -72,8 +76,9 @@ def _path_for(files_dir: Path, sha256: str) -> Path:
     return files_dir / sha256[:2] / sha256
 
 
-def store_file(ctx: Context, checked: CheckedFile, original_name: str,
-               supplier_id: str | None) -> StoredFileRow:
+def store_file(
+    ctx: Context, checked: CheckedFile, original_name: str, supplier_id: str | None
+) -> StoredFileRow:
     sha = hashlib.sha256(checked.content).hexdigest()
     path = _path_for(ctx.settings.files_dir, sha)
     if not path.exists():

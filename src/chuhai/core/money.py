@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 
 import pycountry
 from babel.numbers import format_currency, get_currency_precision
@@ -16,7 +16,7 @@ from babel.numbers import format_currency, get_currency_precision
 from chuhai.core.errors import ValidationFailed
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_known_currency(code: str) -> bool:
     return len(code) == 3 and code.isupper() and pycountry.currencies.get(alpha_3=code) is not None
 
@@ -27,7 +27,7 @@ def check_currency(code: str, field: str = "currency") -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def currency_exponent(code: str) -> int:
     return int(get_currency_precision(check_currency(code)))
 

@@ -37,10 +37,17 @@ class MarketSpec:
             found.append(FieldError("name", "is required"))
         if not self.region.strip():
             found.append(FieldError("region", "is required"))
-        if self.country_code is not None and pycountry.countries.get(alpha_2=self.country_code) is None:
-            found.append(FieldError("country_code", f"unknown ISO 3166 country {self.country_code!r}"))
+        if (
+            self.country_code is not None
+            and pycountry.countries.get(alpha_2=self.country_code) is None
+        ):
+            found.append(
+                FieldError("country_code", f"unknown ISO 3166 country {self.country_code!r}")
+            )
         if not is_known_currency(self.currency):
-            found.append(FieldError("currency", f"unknown ISO 4217 currency code {self.currency!r}"))
+            found.append(
+                FieldError("currency", f"unknown ISO 4217 currency code {self.currency!r}")
+            )
         if not self.languages:
             found.append(FieldError("languages", "give at least one language"))
         for language in self.languages:

@@ -17,9 +17,15 @@ from chuhai.markets.tables import MarketRow
 
 def _spec_of(row: MarketRow) -> MarketSpec:
     return MarketSpec(
-        code=row.code, name=row.name, region=row.region, currency=row.currency,
-        languages=row.languages.split(","), tax_inclusive=row.tax_inclusive,
-        time_zone=row.time_zone, country_code=row.country_code, customs=row.customs,
+        code=row.code,
+        name=row.name,
+        region=row.region,
+        currency=row.currency,
+        languages=row.languages.split(","),
+        tax_inclusive=row.tax_inclusive,
+        time_zone=row.time_zone,
+        country_code=row.country_code,
+        customs=row.customs,
         active=row.active,
     )
 

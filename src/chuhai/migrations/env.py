@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from chuhai.core.db import Base, make_engine
-
 # every capability's tables must be imported so autogenerate sees them
 import chuhai.catalog.tables  # noqa: F401, E402
 import chuhai.core.tables  # noqa: F401, E402
 import chuhai.markets.tables  # noqa: F401, E402
 import chuhai.parties.tables  # noqa: F401, E402
+from chuhai.core.db import Base, make_engine
 
 target_metadata = Base.metadata
 

@@ -60,8 +60,15 @@ class SupplierProfile:
         found: list[FieldError] = []
         if not _CODE.match(self.code):
             found.append(FieldError("code", "2-32 upper-case letters, digits or dashes"))
-        for name in ("legal_name", "address", "contact_name", "contact_phone",
-                     "export_qualification", "bank_name", "bank_account_name"):
+        for name in (
+            "legal_name",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "export_qualification",
+            "bank_name",
+            "bank_account_name",
+        ):
             if not getattr(self, name).strip():
                 found.append(FieldError(name, "is required"))
         problem = credit_code_error(self.credit_code)

@@ -95,13 +95,18 @@ def create_user(
     supplier_id = studio_id = None
     if Role.SUPPLIER in role_set:
         if role_set != {Role.SUPPLIER} or not supplier_code:
-            raise ValidationFailed.one("roles", "a supplier user has only the supplier role "
-                                       "and belongs to one supplier (give its code)")
+            raise ValidationFailed.one(
+                "roles",
+                "a supplier user has only the supplier role "
+                "and belongs to one supplier (give its code)",
+            )
         supplier_id = _supplier_by_code(ctx.session, supplier_code).id
     elif Role.STUDIO in role_set:
         if role_set != {Role.STUDIO} or not studio_code:
-            raise ValidationFailed.one("roles", "a studio user has only the studio role "
-                                       "and belongs to one studio (give its code)")
+            raise ValidationFailed.one(
+                "roles",
+                "a studio user has only the studio role and belongs to one studio (give its code)",
+            )
         studio_id = _studio_by_code(ctx.session, studio_code).id
     elif supplier_code or studio_code:
         raise ValidationFailed.one("roles", "operators do not belong to a supplier or studio")
@@ -194,7 +199,9 @@ def start_web_session(session: Session, clock: Clock, user: UserRow, hours: int)
 
 def web_session(session: Session, clock: Clock, secret: str) -> tuple[Actor, str]:
     """The actor and CSRF token of a live console session; Unauthorized otherwise."""
-    row = session.scalar(select(WebSessionRow).where(WebSessionRow.token_hash == secret_hash(secret)))
+    row = session.scalar(
+        select(WebSessionRow).where(WebSessionRow.token_hash == secret_hash(secret))
+    )
     if row is None or row.ended_at is not None or row.expires_at <= clock.now():
         raise Unauthorized("your session has ended; sign in again")
     user = session.get(UserRow, row.user_id)
@@ -204,7 +211,9 @@ def web_session(session: Session, clock: Clock, secret: str) -> tuple[Actor, str
 
 
 def end_web_session(session: Session, clock: Clock, secret: str) -> None:
-    row = session.scalar(select(WebSessionRow).where(WebSessionRow.token_hash == secret_hash(secret)))
+    row = session.scalar(
+        select(WebSessionRow).where(WebSessionRow.token_hash == secret_hash(secret))
+    )
     if row is not None and row.ended_at is None:
         row.ended_at = clock.now()
 
@@ -248,16 +257,27 @@ def onboard_supplier(ctx: Context, profile: SupplierProfile) -> SupplierRow:
     if session.scalar(select(SupplierRow.id).where(SupplierRow.credit_code == profile.credit_code)):
         raise Conflict("a supplier with this credit code already exists", field="credit_code")
     now = ctx.now()
-    row = SupplierRow(id=new_id("sup"), status="pending", created_at=now, updated_at=now,
-                      **asdict(profile))
+    row = SupplierRow(
+        id=new_id("sup"), status="pending", created_at=now, updated_at=now, **asdict(profile)
+    )
     session.add(row)
     session.flush()
     return row
 
 
 EDITABLE_SUPPLIER_FIELDS = (
-    "legal_name", "legal_name_en", "address", "province", "city", "cluster", "contact_name",
-    "contact_phone", "contact_email", "export_qualification", "bank_name", "bank_account_name",
+    "legal_name",
+    "legal_name_en",
+    "address",
+    "province",
+    "city",
+    "cluster",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "export_qualification",
+    "bank_name",
+    "bank_account_name",
     "bank_account_number",
 )
 
@@ -273,8 +293,13 @@ def update_supplier(ctx: Context, supplier_id: str, changes: dict[str, str]) -> 
     profile = SupplierProfile(**{**current, **changes})
     if errors := profile.errors():
         raise ValidationFailed(errors)
-    sensitive = {"legal_name", "export_qualification", "bank_name", "bank_account_name",
-                 "bank_account_number"}
+    sensitive = {
+        "legal_name",
+        "export_qualification",
+        "bank_name",
+        "bank_account_name",
+        "bank_account_number",
+    }
     if any(changes.get(f, getattr(row, f)) != getattr(row, f) for f in sensitive):
         row.status = "pending"
         row.verified_at = None
@@ -289,7 +314,9 @@ def _profile_of(row: SupplierRow) -> SupplierProfile:
     return SupplierProfile(**{f: getattr(row, f) for f in SupplierProfile.__dataclass_fields__})
 
 
-def verify_supplier(ctx: Context, supplier_id: str, *, approve: bool, note: str = "") -> SupplierRow:
+def verify_supplier(
+    ctx: Context, supplier_id: str, *, approve: bool, note: str = ""
+) -> SupplierRow:
     row = visible_supplier(ctx, supplier_id)
     ctx.actor.require("suppliers.verify")
     if not approve and not note.strip():
@@ -324,15 +351,29 @@ def _studio_by_code(session: Session, code: str) -> StudioRow:
     return row
 
 
-def create_studio(ctx: Context, *, code: str, name: str, city: str = "",
-                  specialties: str = "", contact_email: str = "") -> StudioRow:
+def create_studio(
+    ctx: Context,
+    *,
+    code: str,
+    name: str,
+    city: str = "",
+    specialties: str = "",
+    contact_email: str = "",
+) -> StudioRow:
     ctx.actor.require("studios.manage")
     if not name.strip():
         raise ValidationFailed.one("name", "is required")
     if ctx.session.scalar(select(StudioRow.id).where(StudioRow.code == code)):
         raise Conflict(f"studio code {code!r} is taken", field="code")
-    row = StudioRow(id=new_id("std"), code=code, name=name, city=city, specialties=specialties,
-                    contact_email=contact_email, created_at=ctx.now())
+    row = StudioRow(
+        id=new_id("std"),
+        code=code,
+        name=name,
+        city=city,
+        specialties=specialties,
+        contact_email=contact_email,
+        created_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -346,8 +387,15 @@ def list_studios(ctx: Context, limit: int = 50, offset: int = 0) -> Page[StudioR
     return paginate(ctx.session, query, limit, offset)
 
 
-def create_customer(ctx: Context, *, name: str, email: str, country_code: str,
-                    market_code: str | None = None, kind: str = "b2c") -> CustomerRow:
+def create_customer(
+    ctx: Context,
+    *,
+    name: str,
+    email: str,
+    country_code: str,
+    market_code: str | None = None,
+    kind: str = "b2c",
+) -> CustomerRow:
     import pycountry
 
     ctx.actor.require("customers.manage")
@@ -357,8 +405,15 @@ def create_customer(ctx: Context, *, name: str, email: str, country_code: str,
         raise ValidationFailed.one("kind", "must be b2c or b2b")
     if ctx.session.scalar(select(CustomerRow.id).where(CustomerRow.email == email)):
         raise Conflict("a customer with this e-mail exists", field="email")
-    row = CustomerRow(id=new_id("cus"), name=name, email=email, country_code=country_code,
-                      market_code=market_code, kind=kind, created_at=ctx.now())
+    row = CustomerRow(
+        id=new_id("cus"),
+        name=name,
+        email=email,
+        country_code=country_code,
+        market_code=market_code,
+        kind=kind,
+        created_at=ctx.now(),
+    )
     ctx.session.add(row)
     ctx.session.flush()
     return row
@@ -366,6 +421,6 @@ def create_customer(ctx: Context, *, name: str, email: str, country_code: str,
 
 def list_customers(ctx: Context, limit: int = 50, offset: int = 0) -> Page[CustomerRow]:
     ctx.actor.require("customers.read")
-    return paginate(ctx.session, select(CustomerRow).order_by(CustomerRow.created_at), limit, offset)
-
-
+    return paginate(
+        ctx.session, select(CustomerRow).order_by(CustomerRow.created_at), limit, offset
+    )

@@ -9,10 +9,10 @@ that carry the session's CSRF token (a form field or the `X-CSRF-Token` header t
 from __future__ import annotations
 
 import hmac
-from html import escape
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -154,23 +154,32 @@ def login_form(request: Request, next: str = "/", error: str | None = None) -> H
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...),
-          next: str = Form("/")) -> Response:
+def login(
+    request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")
+) -> Response:
     rt = runtime(request)
     with rt.db.unit_of_work() as uow:
         try:
             user = parties.authenticate(uow.session, username, password)
         except Unauthorized as exc:
             return templates.TemplateResponse(
-                request, "login.html", {"next": next, "error": exc.detail, "username": username},
-                status_code=401)
+                request,
+                "login.html",
+                {"next": next, "error": exc.detail, "username": username},
+                status_code=401,
+            )
         secret = parties.start_web_session(uow.session, rt.clock, user, rt.settings.session_hours)
         uow.commit()
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https",
-                        max_age=rt.settings.session_hours * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        max_age=rt.settings.session_hours * 3600,
+    )
     return response
 
 
@@ -187,12 +196,17 @@ def logout(page: Page = Depends(form_page)) -> Response:
 def _error_page(request: Request, exc: ChuhaiError) -> Response:
     if request.headers.get("HX-Request"):
         # HTMX swaps this fragment into the page's error slot
-        return HTMLResponse(f'<div class="flash error" role="alert">{escape(error_message(exc))}</div>',
-                            status_code=exc.status, headers={"HX-Retarget": "#errors",
-                                                              "HX-Reswap": "innerHTML"})
-    return templates.TemplateResponse(request, "error.html",
-                                      {"title": exc.title, "detail": error_message(exc)},
-                                      status_code=exc.status)
+        return HTMLResponse(
+            f'<div class="flash error" role="alert">{escape(error_message(exc))}</div>',
+            status_code=exc.status,
+            headers={"HX-Retarget": "#errors", "HX-Reswap": "innerHTML"},
+        )
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": exc.title, "detail": error_message(exc)},
+        status_code=exc.status,
+    )
 
 
 def mount_console(app: FastAPI) -> None:
