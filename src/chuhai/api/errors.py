@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -50,6 +51,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             Conflict("someone else changed this record at the same time; reload and try again"),
             request,
         )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # a uniqueness race the services' own checks could not see (two requests at once)
+        return problem_response(Conflict("this conflicts with a record created at the same "
+                                         "time; reload and try again"), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -63,7 +63,12 @@ def run_idempotent(
     create: Callable[[], Any],
     status_code: int = 201,
 ) -> JSONResponse:
-    """Run `create` (which returns the response body) at most once per Idempotency-Key."""
+    """Run `create` (which returns the response body) at most once per Idempotency-Key.
+
+    The key is claimed first, in the same transaction as the creation: a concurrent attempt
+    with the same key waits on the unique index, then finds the key taken and replays the
+    first response once it is committed.
+    """
     if key is None:
         body = jsonable_encoder(create())
         ctx.session.commit()
@@ -74,26 +79,21 @@ def run_idempotent(
     existing = _stored(ctx, key)
     if existing is not None:
         return _replay(existing, request_hash)
-    body = jsonable_encoder(create())
-    ctx.session.add(
-        IdempotencyKeyRow(
-            id=new_id("idk"),
-            user_id=ctx.actor.user_id,
-            key=key,
-            method=request.method,
-            path=request.url.path,
-            request_hash=request_hash,
-            status_code=status_code,
-            response_body=json.dumps(body),
-            created_at=ctx.now(),
-        )
-    )
+    claim = IdempotencyKeyRow(
+        id=new_id("idk"), user_id=ctx.actor.user_id, key=key, method=request.method,
+        path=request.url.path, request_hash=request_hash, status_code=0, response_body="",
+        created_at=ctx.now())
+    ctx.session.add(claim)
     try:
-        ctx.session.commit()
+        ctx.session.flush()
     except IntegrityError:
         ctx.session.rollback()
         winner = _stored(ctx, key)
         if winner is None:
             raise Conflict("a request with this Idempotency-Key is still being processed") from None
         return _replay(winner, request_hash)
+    body = jsonable_encoder(create())
+    claim.status_code = status_code
+    claim.response_body = json.dumps(body)
+    ctx.session.commit()
     return JSONResponse(body, status_code=status_code)

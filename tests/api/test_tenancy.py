@@ -1,0 +1,150 @@
+"""Walk every route in the OpenAPI document: as supplier A against supplier B's records every
+route answers 404 (no leak of existence), and without a token every route answers 401."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from helpers import draft, png_bytes
+
+from chuhai.catalog import registry, service
+from chuhai.parties import service as parties
+
+# path parameters that name a tenant's record, and those that name platform data
+TENANT_PARAMS = {"supplier_id", "product_id", "sku_id", "image_id", "file_id", "token_id"}
+PLATFORM_PARAMS = {"market_code", "brand_id", "rule_id"}
+PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
+
+
+def _routes(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(method.upper(), path, operation)
+            for path, item in schema["paths"].items() if path.startswith("/api/v1/")
+            for method, operation in item.items()]
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """The smallest value that passes the schema's shape checks."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    if "anyOf" in schema:
+        return _example(schema["anyOf"][0], components)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {name: _example(schema["properties"][name], components)
+                for name in schema.get("required", [])}
+    if kind == "array":
+        return []
+    if kind == "integer":
+        return 1
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date":
+        return "2026-01-01"
+    return "1.00"
+
+
+def _request_kwargs(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    content = operation.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        return {"json": _example(content["application/json"]["schema"], components)}
+    if "multipart/form-data" in content:
+        form = _example(content["multipart/form-data"]["schema"], components)
+        files = {k: ("x.png", png_bytes(), "image/png") for k in ("image", "file", "photos")
+                 if k in form}
+        data = {k: v for k, v in form.items() if k not in files}
+        return {"data": data, "files": files}
+    return {}
+
+
+@pytest.fixture
+def records_of_b(unit, world, tokens):
+    with unit(world["supplier_b"]) as ctx:
+        product = service.create_product(ctx, draft("B-PRODUCT"))
+        image = service.add_image(ctx, product.id, png_bytes(), "b.png")
+        sku = service.skus_of(ctx.session, product.id)[0]
+        token = parties.list_tokens(ctx)[0]
+    with unit(world["compliance"]) as ctx:
+        brand = registry.create_brand(ctx, name="Adidas")
+        rule = registry.list_rules(ctx)[0]
+    return {
+        "supplier_id": world.supplier_b, "product_id": product.id, "sku_id": sku.id,
+        "image_id": image.id, "file_id": image.file_id, "token_id": token.id,
+        "market_code": "US", "brand_id": brand.id, "rule_id": rule.id,
+    }
+
+
+def test_every_route_names_only_known_path_parameters(client):
+    schema = client().get("/../../openapi.json").json()
+    for _, path, _ in _routes(schema):
+        unknown = set(re.findall(r"{(\w+)}", path)) - TENANT_PARAMS - PLATFORM_PARAMS
+        assert not unknown, f"{path}: classify {unknown} as tenant or platform data in this test"
+
+
+def test_supplier_a_gets_404_for_every_route_on_supplier_bs_records(client, records_of_b):
+    api = client("supplier_a")
+    schema = api.get("/../../openapi.json").json()
+    components = schema["components"]["schemas"]
+    walked = []
+    for method, path, operation in _routes(schema):
+        params = set(re.findall(r"{(\w+)}", path))
+        if not params & TENANT_PARAMS:
+            continue
+        url = path.removeprefix("/api/v1").format(**records_of_b)
+        response = api.request(method, url, **_request_kwargs(operation, components))
+        walked.append(f"{method} {path}")
+        assert response.status_code == 404, f"{method} {path} answered {response.status_code}: {response.text}"
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert len(walked) >= 30, walked
+
+
+def test_supplier_a_lists_show_nothing_of_supplier_b(client, records_of_b):
+    api = client("supplier_a")
+    for url in ("/products", "/suppliers", "/tokens"):
+        body = api.get(url).text
+        for value in (records_of_b["product_id"], records_of_b["supplier_id"],
+                      records_of_b["token_id"]):
+            assert value not in body, f"{url} leaks {value}"
+
+
+def test_every_route_without_a_token_answers_401(client):
+    anonymous = client()
+    schema = anonymous.get("/../../openapi.json").json()
+    checked = 0
+    for method, path, _ in _routes(schema):
+        if (method, path) in PUBLIC_ROUTES:
+            continue
+        url = re.sub(r"{\w+}", "x", path.removeprefix("/api/v1"))
+        response = anonymous.request(method, url)
+        assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
+        assert response.headers["www-authenticate"] == "Bearer"
+        checked += 1
+    assert checked >= 40
+
+
+def test_a_revoked_token_answers_401(client, tokens):
+    api = client("supplier_a")
+    token_id = api.get("/tokens").json()[0]["id"]
+    assert api.delete(f"/tokens/{token_id}").status_code == 200
+    response = api.get("/products")
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_a_wrong_password_gets_no_token(client):
+    response = client().post("/auth/tokens", json={"username": "supplier-a", "password": "nope"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "wrong username or password"
+
+
+def test_signing_in_returns_a_working_token(client):
+    from conftest import PASSWORD
+
+    answer = client().post("/auth/tokens", json={"username": "compliance", "password": PASSWORD,
+                                                 "token_name": "laptop"})
+    assert answer.status_code == 201
+    me = client().get("/me", headers={"Authorization": f"Bearer {answer.json()['token']}"})
+    assert me.json()["roles"] == ["compliance"]
+    assert date.today().isoformat()[:4] in answer.json()["created_at"]
