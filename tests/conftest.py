@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, text
 from chuhai.core.auth import SYSTEM, Actor
 from chuhai.core.clock import SystemClock
 from chuhai.core.context import Context
-from chuhai.core.db import Base, Database, upgrade_schema
+from chuhai.core.db import Database, upgrade_schema
+from chuhai.schema import metadata
 from chuhai.core.settings import Settings
 from chuhai.parties import service as parties
 from chuhai.parties.model import SupplierProfile
@@ -100,7 +101,7 @@ def database(settings: Settings) -> Iterator[Database]:
 
 
 def wipe(db: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

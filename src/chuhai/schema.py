@@ -1,0 +1,13 @@
+"""Every capability's tables in one place, for migrations and schema checks."""
+
+from __future__ import annotations
+
+import chuhai.catalog.tables
+import chuhai.core.tables
+import chuhai.markets.tables
+import chuhai.parties.tables
+from chuhai.core.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["chuhai", "metadata"]
