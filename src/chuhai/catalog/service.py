@@ -219,7 +219,9 @@ def create_product(ctx: Context, draft: ProductDraft, supplier_id: str | None = 
     supplier = _owning_supplier(ctx, supplier_id)
     _check_draft(ctx, draft)
     _check_uniqueness(ctx, supplier.id, draft)
-    return _insert_product(ctx, supplier.id, draft)
+    product = _insert_product(ctx, supplier.id, draft)
+    ctx.session.flush()
+    return product
 
 
 def _check_uniqueness(
@@ -253,8 +255,9 @@ def _insert_product(ctx: Context, supplier_id: str, draft: ProductDraft) -> Prod
         created_at=now,
         updated_at=now,
     )
+    # ids are made here, so rows need no flush one by one: the session writes them in
+    # batches, parents first, at the next flush
     ctx.session.add(product)
-    ctx.session.flush()
     for sku in draft.skus:
         _insert_sku(ctx, product, sku)
     return product
@@ -272,7 +275,6 @@ def _insert_sku(ctx: Context, product: ProductRow, draft: SkuDraft) -> SkuRow:
     )
     _apply_sku(sku, draft)
     ctx.session.add(sku)
-    ctx.session.flush()
     _record_price(ctx, sku, "declared")
     return sku
 
@@ -480,6 +482,7 @@ def import_catalog(
     if not report.ok:
         return ImportOutcome(report=report, created=[])
     created = [_insert_product(ctx, supplier.id, draft) for draft in report.products]
+    ctx.session.flush()
     return ImportOutcome(report=report, created=created)
 
 
