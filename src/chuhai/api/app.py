@@ -10,10 +10,10 @@ from fastapi import APIRouter, FastAPI
 
 from chuhai import __version__
 from chuhai.api import auth, catalog, markets, parties, registry
-from chuhai.api.deps import Runtime
 from chuhai.api.errors import install_problem_handlers
 from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.db import Database, schema_problem
+from chuhai.core.runtime import Runtime
 from chuhai.core.settings import Settings, load_settings
 
 

@@ -8,29 +8,14 @@ a success that was not stored; the dependency's exit only rolls back and closes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from chuhai.core.clock import Clock
 from chuhai.core.context import Context
-from chuhai.core.db import Database
 from chuhai.core.errors import Unauthorized
-from chuhai.core.settings import Settings
+from chuhai.core.runtime import runtime
 from chuhai.parties.service import actor_from_token
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    db: Database
-    clock: Clock
-
-
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/tokens")
 

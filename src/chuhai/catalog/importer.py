@@ -576,7 +576,7 @@ def _sku(line: _Line, errors: _Errors) -> SkuDraft:
         options=_pairs(_text(values.get("options")), row, "options", errors),
         materials=_text(values.get("materials")),
         origin_country=_text(values.get("origin_country")).upper() or "CN",
-        **numbers,
+        **numbers,  # type: ignore[arg-type]  # the integer columns, by name
     )
 
 

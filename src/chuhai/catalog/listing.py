@@ -35,7 +35,7 @@ from chuhai.core.files import check_image, store_file
 from chuhai.core.ids import new_id
 from chuhai.core.money import Money
 from chuhai.markets.service import active_market_codes
-from chuhai.parties.tables import SupplierRow
+from chuhai.parties.service import supplier_of
 
 
 def _move(
@@ -88,7 +88,7 @@ def submit(ctx: Context, product_id: str, note: str = "") -> ProductRow:
     product = visible_product(ctx, product_id)
     action = "resubmit" if product.state == State.REJECTED else "submit"
     LISTING.transition(product.state, action)  # 409 before any other check
-    supplier = ctx.session.get_one(SupplierRow, product.supplier_id)
+    supplier = supplier_of(ctx.session, product.supplier_id)
     problems = []
     if supplier.status != "verified":
         problems.append(

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -34,8 +35,10 @@ from chuhai.core.files import check_document, check_image, store_file
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
 from chuhai.markets.service import active_market_codes
-from chuhai.parties.service import visible_supplier
-from chuhai.parties.tables import SupplierRow
+from chuhai.parties.service import supplier_of, visible_supplier
+
+if TYPE_CHECKING:
+    from chuhai.parties.tables import SupplierRow
 
 MAX_IMAGES_PER_PRODUCT = 12
 # certificates suppliers commonly hold beyond those the compliance rules ask for
@@ -120,7 +123,7 @@ def product_view(ctx: Context, product_id: str) -> ProductView:
     session = ctx.session
     return ProductView(
         product=product,
-        supplier=session.get_one(SupplierRow, product.supplier_id),
+        supplier=supplier_of(session, product.supplier_id),
         skus=skus_of(session, product.id),
         images=list(
             session.scalars(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ def check_window(limit: int, offset: int) -> None:
         raise ValidationFailed.one("offset", "must not be negative")
 
 
-def paginate(session: Session, query: Select[tuple[T]], limit: int, offset: int) -> Page[T]:
+def paginate(session: Session, query: Select[Any], limit: int, offset: int) -> Page[Any]:
     check_window(limit, offset)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = list(session.scalars(query.limit(limit).offset(offset)))

@@ -15,7 +15,7 @@ target_metadata = Base.metadata
 
 
 def run_migrations() -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
+    url = context.config.get_main_option("sqlalchemy.url") or ""
     connectable = context.config.attributes.get("connection")
     if connectable is not None:
         _run(connectable)

@@ -233,6 +233,11 @@ def _supplier_by_code(session: Session, code: str) -> SupplierRow:
     return row
 
 
+def supplier_of(session: Session, supplier_id: str) -> SupplierRow:
+    """A supplier by id, for other capabilities that already checked who may see it."""
+    return session.get_one(SupplierRow, supplier_id)
+
+
 def visible_supplier(ctx: Context, supplier_id: str) -> SupplierRow:
     """The supplier if the actor may see it; NotFound for a missing or another tenant's id."""
     ctx.actor.require("suppliers.read")

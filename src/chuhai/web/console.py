@@ -22,11 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from chuhai.api.deps import runtime
 from chuhai.core.auth import Actor, Role
 from chuhai.core.context import Context
 from chuhai.core.errors import ChuhaiError, Forbidden, Unauthorized
 from chuhai.core.money import format_minor
+from chuhai.core.runtime import runtime
 from chuhai.parties import service as parties
 
 HERE = Path(__file__).resolve().parent

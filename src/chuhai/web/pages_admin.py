@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -114,7 +115,7 @@ def add_brand(page: Page = Depends(form_page), form: FormData = Depends(submitte
             owner=_text(form, "owner"),
             notes=_text(form, "notes"),
         ),
-        lambda: redirect(f"/brands?q={name}", notice=f"Brand {name!r} added to the registry."),
+        lambda: redirect(f"/brands?q={quote(name)}", notice=f"Brand {name!r} added to the registry."),
         lambda exc: _brands_page(
             page, status_code=exc.status, error=error_message(exc), form=_values(form)
         ),
