@@ -13,7 +13,7 @@ from datetime import date
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chuhai.catalog.importer import ImportReport, RowError, parse_catalog_file
@@ -349,13 +349,14 @@ def update_product(ctx: Context, product_id: str, draft: ProductDraft) -> Produc
 
 
 def _delete_sku(session: Session, sku: SkuRow) -> None:
-    for image in session.scalars(select(ProductImageRow).where(ProductImageRow.sku_id == sku.id)):
-        image.sku_id = None
-    for change in session.scalars(
-        select(SupplyPriceChangeRow).where(SupplyPriceChangeRow.sku_id == sku.id)
-    ):
-        session.delete(change)
-    session.delete(sku)
+    """Remove a SKU from a draft, with its price history; images stay on the product."""
+    session.flush()  # pending changes first, then the explicit deletes, children before parent
+    session.execute(
+        update(ProductImageRow).where(ProductImageRow.sku_id == sku.id).values(sku_id=None)
+    )
+    session.execute(delete(SupplyPriceChangeRow).where(SupplyPriceChangeRow.sku_id == sku.id))
+    session.execute(delete(SkuRow).where(SkuRow.id == sku.id))
+    session.expunge(sku)
 
 
 def add_image(
