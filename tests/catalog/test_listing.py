@@ -162,3 +162,51 @@ def test_an_offer_with_too_many_decimals_is_refused(unit, world):
         skus = service.skus_of(ctx.session, product_id)
         listing.make_offer(ctx, product_id, {s.id: "11.005" for s in skus})
     assert "decimal places" in caught.value.errors[0].message
+
+
+def test_two_reviewers_acting_at_once_never_lose_an_update(db, settings, world):
+    """The second reviewer either acts on the state the first left, or gets a conflict
+    (the row's version moved on); the history always chains from state to state."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from chuhai.core.clock import SystemClock
+    from chuhai.core.context import Context
+
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, world["supplier_a"], SystemClock(), settings)
+        product = service.create_product(ctx, draft())
+        service.add_image(ctx, product.id, png_bytes(), "a.png")
+        listing.submit(ctx, product.id)
+        uow.commit()
+    with db.unit_of_work() as first, db.unit_of_work() as second:
+        one = Context(first.session, world["compliance"], SystemClock(), settings)
+        two = Context(second.session, world["compliance"], SystemClock(), settings)
+        service.visible_product(two, product.id)  # the second reviewer has the page open
+        listing.start_compliance_review(one, product.id)
+        first.commit()
+        try:
+            listing.reject(two, product.id, "duplicate of another listing")
+            second.commit()
+        except StaleDataError:
+            pass
+    with unit_of_work_as(db, settings, world["admin"]) as ctx:
+        final = ctx.session.get(ProductRow, product.id)
+        history = list(ctx.session.scalars(
+            select(ListingTransitionRow).where(ListingTransitionRow.product_id == product.id)
+            .order_by(ListingTransitionRow.at, ListingTransitionRow.id)))
+        assert [h.from_state for h in history[1:]] == [h.to_state for h in history[:-1]]
+        assert final.state == history[-1].to_state
+
+
+def unit_of_work_as(db, settings, actor):
+    from contextlib import contextmanager
+
+    from chuhai.core.clock import SystemClock
+    from chuhai.core.context import Context
+
+    @contextmanager
+    def opened():
+        with db.unit_of_work() as uow:
+            yield Context(uow.session, actor, SystemClock(), settings)
+
+    return opened()
