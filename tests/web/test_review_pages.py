@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from helpers import draft, png_bytes
 
 from chuhai.catalog import listing, registry, service
+from helpers import draft, png_bytes
 
 PASSWORD = "correct-horse-battery"
 SHOTS = os.environ.get("CHUHAI_SCREENSHOTS")  # a folder: browser tests save screenshots there
@@ -182,6 +182,45 @@ def test_a_bad_offer_is_shown_again_with_what_was_typed(unit, world, sign_in):
     assert 'value="11.005"' in answer.text
 
 
+def test_the_supplier_counter_offers_and_the_merchandiser_sees_what_to_accept(unit, world, sign_in):
+    product_id = in_negotiation(unit, world)
+    skus = sku_ids(unit, world, product_id)
+    white, black = skus["MUG-350-WHT"], skus["MUG-350-BLK"]
+    with unit(world["merchandiser"]) as ctx:
+        listing.make_offer(ctx, product_id, {white: "11.00", black: "12.00"})
+    supplier = sign_in("supplier-a")
+    page = supplier.get(f"/products/{product_id}")
+    assert f'name="price_{white}"' in page.text and 'value="11.00"' in page.text  # prefilled
+
+    supplier.post(
+        f"/products/{product_id}/actions/offer",
+        {f"price_{white}": "11.80", f"price_{black}": "12.60", "note": "glaze costs"},
+    )
+    page = sign_in("merchandiser").get(f"/products/{product_id}")
+
+    accept = page.text[page.text.index('data-testid="accept-form"') :]
+    assert "The supplier offers:" in accept and "CN¥11.80" in accept and "CN¥12.60" in accept
+    assert "Accept offer" in accept and "Send counter-offer" in page.text
+    assert "glaze costs" in page.text
+
+
+def test_logistics_changes_the_sample_request_before_it_arrives(unit, world, sign_in):
+    product_id = in_sample_qc(unit, world)
+    console = sign_in("logistics")
+
+    refused = console.post(
+        f"/products/{product_id}/actions/sample", {"quantity": "0", "ship_to": "Dock 4"}
+    )
+    done = console.post(
+        f"/products/{product_id}/actions/sample", {"quantity": "5", "ship_to": "Dock 4"}
+    )
+    page = console.get(done.headers["location"])
+
+    assert refused.status_code == 422 and "between 1 and 100" in refused.text
+    assert 'data-testid="sample-quantity">5<' in page.text
+    assert 'data-testid="sample-ship-to">Dock 4<' in page.text
+
+
 def test_the_merchandiser_lists_an_approved_product_in_markets(unit, world, sign_in):
     product_id = approved(unit, world)
     console = sign_in("merchandiser")
@@ -200,9 +239,26 @@ def test_the_merchandiser_lists_an_approved_product_in_markets(unit, world, sign
     assert markets == {"GB": "listed", "US": "listed"}
 
 
-def test_a_rejected_product_shows_the_reason_and_the_way_back_to_its_supplier(
-    unit, world, sign_in
-):
+def test_the_merchandiser_delists_a_product_from_one_market(unit, world, sign_in):
+    product_id = approved(unit, world)
+    with unit(world["merchandiser"]) as ctx:
+        listing.list_in_markets(ctx, product_id, ["US", "DE"])
+    console = sign_in("merchandiser")
+
+    stale = console.post(
+        f"/products/{product_id}/actions/delist", {"markets": ["FR"], "reason": "recall"}
+    )
+    done = console.post(
+        f"/products/{product_id}/actions/delist", {"markets": ["DE"], "reason": "recall in DE"}
+    )
+    page = console.get(done.headers["location"])
+
+    assert stale.status_code == 303 and "not+listed+in%3A+FR" in stale.headers["location"]
+    assert "Delisted from DE." in page.text and 'data-state="listed"' in page.text
+    assert "Delisted from some markets" in page.text and "recall in DE" in page.text
+
+
+def test_a_rejected_product_shows_the_reason_and_the_way_back_to_its_supplier(unit, world, sign_in):
     product_id = submitted(unit, world)
     sign_in("compliance").post(
         f"/products/{product_id}/actions/reject", {"reason": "Photos show another brand's logo"}

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from chuhai.core.errors import ChuhaiError, Conflict, FieldError, ValidationFailed
+from chuhai.core.errors import ChuhaiError, Conflict, FieldError, NotFound, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -29,13 +29,18 @@ def _field_of(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def answer(request: Request, error: ChuhaiError) -> Response:
+    """problem+json for the API; the console's own error page for console paths."""
+    console_page = getattr(request.app.state, "console_error_page", None)
+    if console_page is not None and not request.url.path.startswith("/api/"):
+        return console_page(request, error)  # type: ignore[no-any-return]
+    return problem_response(error, request)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ChuhaiError)
     async def domain_error(request: Request, exc: ChuhaiError) -> Response:
-        console_page = getattr(request.app.state, "console_error_page", None)
-        if console_page is not None and not request.url.path.startswith("/api/"):
-            return console_page(request, exc)  # type: ignore[no-any-return]
-        return problem_response(exc, request)
+        return answer(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -43,7 +48,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
             for e in exc.errors()
         ]
-        return problem_response(ValidationFailed(errors), request)
+        return answer(request, ValidationFailed(errors))
 
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
@@ -55,11 +60,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # a uniqueness race the services' own checks could not see (two requests at once)
-        return problem_response(Conflict("this conflicts with a record created at the same "
-                                         "time; reload and try again"), request)
+        return answer(
+            request,
+            Conflict("this conflicts with a record created at the same time; reload and try again"),
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return answer(request, NotFound(f"there is no page at {request.url.path}"))
         body = {
             "type": "about:blank",
             "title": str(exc.detail),

@@ -80,9 +80,16 @@ def run_idempotent(
     if existing is not None:
         return _replay(existing, request_hash)
     claim = IdempotencyKeyRow(
-        id=new_id("idk"), user_id=ctx.actor.user_id, key=key, method=request.method,
-        path=request.url.path, request_hash=request_hash, status_code=0, response_body="",
-        created_at=ctx.now())
+        id=new_id("idk"),
+        user_id=ctx.actor.user_id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        request_hash=request_hash,
+        status_code=0,
+        response_body="",
+        created_at=ctx.now(),
+    )
     ctx.session.add(claim)
     try:
         ctx.session.flush()

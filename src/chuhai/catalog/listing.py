@@ -16,7 +16,7 @@ from chuhai.catalog.compliance import Certificate, ComplianceFinding, evaluate_c
 from chuhai.catalog.ip_screen import BrandMatch, screen_brands
 from chuhai.catalog.model import LISTING, REJECT_PERMISSION, State
 from chuhai.catalog.registry import brand_entries, compliance_rules
-from chuhai.catalog.service import skus_of, visible_product
+from chuhai.catalog.service import list_products, skus_of, visible_product
 from chuhai.catalog.tables import (
     CertificateRow,
     ListingTransitionRow,
@@ -682,3 +682,36 @@ def review_queue(ctx: Context, state: str | None = None) -> list[ProductRow]:
         .limit(500)
     )
     return list(ctx.session.scalars(query))
+
+
+def last_rejections(ctx: Context, products: list[ProductRow]) -> dict[str, ListingTransitionRow]:
+    """The latest rejection (or withdrawal) of each product, for showing the reason."""
+    visible = [visible_product(ctx, p.id).id for p in products]
+    query = (
+        select(ListingTransitionRow)
+        .where(
+            ListingTransitionRow.product_id.in_(visible),
+            ListingTransitionRow.to_state == State.REJECTED,
+        )
+        .order_by(ListingTransitionRow.at, ListingTransitionRow.id)
+    )
+    return {t.product_id: t for t in ctx.session.scalars(query)}  # the latest wins
+
+
+def offers_awaiting_supplier(
+    ctx: Context, limit: int = 50
+) -> list[tuple[ProductRow, NegotiationRoundRow]]:
+    """Products whose latest negotiation offer is the platform's: the supplier must answer."""
+    products = list_products(ctx, state=State.PRICE_NEGOTIATION, limit=limit).items
+    rounds = ctx.session.scalars(
+        select(NegotiationRoundRow)
+        .where(
+            NegotiationRoundRow.product_id.in_([p.id for p in products]),
+            NegotiationRoundRow.move == "offer",
+        )
+        .order_by(NegotiationRoundRow.round_no)
+    )
+    latest = {r.product_id: r for r in rounds}
+    return [
+        (p, latest[p.id]) for p in products if p.id in latest and latest[p.id].party == "platform"
+    ]

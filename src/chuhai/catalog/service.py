@@ -452,6 +452,7 @@ def add_certificate(
         created_at=ctx.now(),
     )
     ctx.session.add(row)
+    product.updated_at = ctx.now()
     ctx.session.flush()
     return row
 

@@ -50,8 +50,9 @@ class ValidationFailed(ChuhaiError):
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
         first = errors[0] if errors else FieldError("", "invalid input")
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid input"
         super().__init__(
-            detail or f"{first.field}: {first.message}",
+            detail or summary,
             field=first.field or None,
             errors=[e.as_dict() for e in errors],
         )

@@ -124,9 +124,6 @@ def redirect(url: str, *, notice: str | None = None, error: str | None = None) -
 
 
 def error_message(exc: ChuhaiError) -> str:
-    errors = exc.extra.get("errors")
-    if errors and len(errors) > 1:
-        return "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return exc.detail
 
 

@@ -64,15 +64,17 @@ def _save(
     return done()
 
 
-def _date(text: str, field: str, *, required: bool = True) -> date | None:
+def _date(text: str, field: str) -> date:
     if not text:
-        if required:
-            raise ValidationFailed.one(field, "give a date")
-        return None
+        raise ValidationFailed.one(field, "give a date")
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed.one(field, f"{text!r} is not a date like 2026-01-31") from None
+
+
+def _optional_date(text: str, field: str) -> date | None:
+    return _date(text, field) if text else None
 
 
 def _split(text: str) -> list[str]:
@@ -104,7 +106,9 @@ def brands(q: str = "", offset: int = 0, page: Page = Depends(page_context)) -> 
 
 
 @router.post("/brands")
-def add_brand(page: Page = Depends(form_page), form: FormData = Depends(submitted_form)) -> Response:
+def add_brand(
+    page: Page = Depends(form_page), form: FormData = Depends(submitted_form)
+) -> Response:
     name = _text(form, "name")
     return _save(
         page,
@@ -115,7 +119,9 @@ def add_brand(page: Page = Depends(form_page), form: FormData = Depends(submitte
             owner=_text(form, "owner"),
             notes=_text(form, "notes"),
         ),
-        lambda: redirect(f"/brands?q={quote(name)}", notice=f"Brand {name!r} added to the registry."),
+        lambda: redirect(
+            f"/brands?q={quote(name)}", notice=f"Brand {name!r} added to the registry."
+        ),
         lambda exc: _brands_page(
             page, status_code=exc.status, error=error_message(exc), form=_values(form)
         ),
@@ -156,9 +162,7 @@ def delete_brand(brand_id: str, page: Page = Depends(form_page)) -> Response:
 # --- compliance rules ---------------------------------------------------------------------------
 
 
-def _rules_page(
-    page: Page, market: str = "", status_code: int = 200, **extra: Any
-) -> HTMLResponse:
+def _rules_page(page: Page, market: str = "", status_code: int = 200, **extra: Any) -> HTMLResponse:
     ctx = page.ctx
     rules = registry.list_rules(ctx)
     if market:
@@ -198,8 +202,8 @@ def add_rule(page: Page = Depends(form_page), form: FormData = Depends(submitted
             certificate_type=_text(form, "certificate_type").upper() or None,
             description=_text(form, "description"),
             source=_text(form, "source"),
-            effective_from=_date(_text(form, "effective_from"), "effective_from"),  # type: ignore[arg-type]
-            effective_to=_date(_text(form, "effective_to"), "effective_to", required=False),
+            effective_from=_date(_text(form, "effective_from"), "effective_from"),
+            effective_to=_optional_date(_text(form, "effective_to"), "effective_to"),
         )
 
     return _save(
@@ -223,7 +227,7 @@ def end_rule(
     when = _text(form, "effective_to")
     return _save(
         page,
-        lambda: registry.end_rule(page.ctx, rule_id, _date(when, "effective_to")),  # type: ignore[arg-type]
+        lambda: registry.end_rule(page.ctx, rule_id, _date(when, "effective_to")),
         lambda: redirect("/rules", notice=f"Rule {rule_id} ends on {when}."),
         lambda exc: redirect("/rules", error=f"{rule_id}: {error_message(exc)}"),
     )
@@ -325,10 +329,8 @@ CONTACT_FIELDS = (
     ("contact_name", "Contact name"),
     ("contact_phone", "Contact phone"),
     ("contact_email", "Contact e-mail"),
-    ("address", "Address"),
-    ("province", "Province"),
-    ("city", "City"),
 )
+ADDRESS_FIELDS = (("address", "Address"), ("province", "Province"), ("city", "City"))
 BANK_FIELDS = (
     ("bank_name", "Bank"),
     ("bank_account_name", "Account name"),
@@ -337,9 +339,7 @@ BANK_FIELDS = (
 
 
 @router.get("/suppliers", response_class=HTMLResponse)
-def suppliers(
-    status: str = "", offset: int = 0, page: Page = Depends(page_context)
-) -> Response:
+def suppliers(status: str = "", offset: int = 0, page: Page = Depends(page_context)) -> Response:
     if not page.actor.is_operator and page.actor.supplier_id:
         return redirect(f"/suppliers/{page.actor.supplier_id}")
     chosen = status if status in SUPPLIER_STATUSES else ""
@@ -361,6 +361,7 @@ def _supplier_page(
         status_code=status_code,
         supplier=supplier,
         contact_fields=CONTACT_FIELDS,
+        address_fields=ADDRESS_FIELDS,
         bank_fields=BANK_FIELDS,
         can_edit=page.actor.can("suppliers.edit"),
         can_verify=page.actor.can("suppliers.verify"),
@@ -379,7 +380,7 @@ def edit_supplier(
     supplier_id: str, page: Page = Depends(form_page), form: FormData = Depends(submitted_form)
 ) -> Response:
     supplier = parties.visible_supplier(page.ctx, supplier_id)
-    names = [name for name, _ in CONTACT_FIELDS + BANK_FIELDS]
+    names = [name for name, _ in CONTACT_FIELDS + ADDRESS_FIELDS + BANK_FIELDS]
     changes = {
         name: _text(form, name)
         for name in names

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 
 from chuhai.catalog import listing, service
@@ -29,7 +28,7 @@ from chuhai.catalog.model import (
     SkuDraft,
     State,
 )
-from chuhai.catalog.tables import ListingTransitionRow, ProductRow
+from chuhai.catalog.tables import ProductRow
 from chuhai.core.errors import ChuhaiError, FieldError, ValidationFailed
 from chuhai.core.files import read_file
 from chuhai.core.money import decimal_string
@@ -123,35 +122,20 @@ def dashboard(page: Page = Depends(page_context)) -> HTMLResponse:
 
 def _rejected_with_reasons(page: Page) -> list[NeedsAction]:
     products = service.list_products(page.ctx, state=State.REJECTED, limit=50).items
-    if not products:
-        return []
-    last: dict[str, ListingTransitionRow] = {}
-    query = (
-        select(ListingTransitionRow)
-        .where(
-            ListingTransitionRow.product_id.in_([p.id for p in products]),
-            ListingTransitionRow.to_state == State.REJECTED,
+    last = listing.last_rejections(page.ctx, products)
+    return [
+        NeedsAction(
+            p, last[p.id].reason if p.id in last else "", last[p.id].at if p.id in last else None
         )
-        .order_by(ListingTransitionRow.at, ListingTransitionRow.id)
-    )
-    for transition in page.ctx.session.scalars(query):
-        last[transition.product_id] = transition  # the latest wins
-    found = []
-    for product in products:
-        transition = last.get(product.id)
-        reason = transition.reason if transition else ""
-        found.append(NeedsAction(product, reason, transition.at if transition else None))
-    return found
+        for p in products
+    ]
 
 
 def _offers_awaiting_answer(page: Page) -> list[NeedsAction]:
-    products = service.list_products(page.ctx, state=State.PRICE_NEGOTIATION, limit=50).items
-    found = []
-    for product in products:
-        offers = [r for r in listing.negotiation_rounds(page.ctx, product.id) if r.move == "offer"]
-        if offers and offers[-1].party == "platform":
-            found.append(NeedsAction(product, offers[-1].note, offers[-1].at))
-    return found
+    return [
+        NeedsAction(product, offer.note, offer.at)
+        for product, offer in listing.offers_awaiting_supplier(page.ctx)
+    ]
 
 
 # --- product list ------------------------------------------------------------------------------
@@ -373,6 +357,24 @@ def _local_errors(page: Page, draft: ProductDraft, problems: list[FieldError]) -
     return errors
 
 
+_BLANK_MESSAGES = {"category_code": "choose a category", "supplier_id": "choose the supplier"}
+
+
+def _blank_means_required(errors: Errors, form: dict[str, Any]) -> Errors:
+    """A field left empty gets "is required", not the rule its empty value broke."""
+    for name in errors:
+        match = _SKU_KEY.match(name)
+        if match:
+            skus = form["skus"]
+            index = int(match.group(1))
+            value = skus[index].get(match.group(2)) if index < len(skus) else None
+        else:
+            value = form.get(name)
+        if isinstance(value, str) and not value.strip():
+            errors[name] = [_BLANK_MESSAGES.get(name, "is required")]
+    return errors
+
+
 def _known_fields(form: dict[str, Any]) -> set[str]:
     names = {*PRODUCT_FIELDS, "target_markets", "supplier_id", "skus"}
     for index in range(len(form["skus"])):
@@ -390,6 +392,8 @@ def _render_form(
 ) -> HTMLResponse:
     ctx = page.ctx
     errors = errors or {}
+    if not form["skus"]:
+        form["skus"] = [_blank_sku()]  # a row to start from, even after all were removed
     markets = list_markets(ctx)
     chosen = set(form["target_markets"])
     markets = [m for m in markets if m.active or m.code in chosen]
@@ -411,6 +415,7 @@ def _render_form(
         "cert_form": {},
         "cert_errors": {},
         "image_errors": [],
+        "image_name": "",
     }
     if view is not None:
         data["rejection"] = next(
@@ -442,7 +447,7 @@ def _save_failed(
 ) -> HTMLResponse:
     page.ctx.session.rollback()
     view = service.product_view(page.ctx, view_id) if view_id else None
-    return _render_form(page, form, view, errors, status_code=422)
+    return _render_form(page, form, view, _blank_means_required(errors, form), status_code=422)
 
 
 @router.get("/products/new", response_class=HTMLResponse)
@@ -527,7 +532,10 @@ def upload_image(
     try:
         service.add_image(page.ctx, product_id, upload[0], upload[1])
     except ChuhaiError as exc:
-        return _attachment_failed(page, product_id, image_errors=[error_message(exc)])
+        messages = [e.message for e in exc.errors] if isinstance(exc, ValidationFailed) else []
+        return _attachment_failed(
+            page, product_id, image_errors=messages or [exc.detail], image_name=upload[1]
+        )
     page.ctx.session.commit()
     return redirect(f"/products/{product_id}/edit", notice=f"Image {upload[1]} uploaded.")
 

@@ -119,9 +119,7 @@ def _waiting_on(page: Page, product: Any) -> tuple[str, bool]:
     if product.state in (State.SUBMITTED, State.COMPLIANCE_REVIEW, State.IP_REVIEW):
         return "Compliance", actor.can("review.compliance")
     if product.state == State.PRICE_NEGOTIATION:
-        offers = [
-            r for r in listing.negotiation_rounds(page.ctx, product.id) if r.move == "offer"
-        ]
+        offers = [r for r in listing.negotiation_rounds(page.ctx, product.id) if r.move == "offer"]
         if offers and offers[-1].party == "platform":
             return "Supplier", False
         return "Merchandiser", actor.can("negotiation.platform")
@@ -257,9 +255,11 @@ def _act(
     try:
         change()
         page.ctx.session.commit()
-    except NotFound:
+    except NotFound as exc:
         page.ctx.session.rollback()
-        raise
+        if exc.field in (None, "product_id"):
+            raise  # the product is not there (or not the viewer's): the 404 page
+        return redirect(_url(product_id), error=error_message(exc))
     except (ChuhaiError, StaleDataError) as exc:
         page.ctx.session.rollback()
         error = (

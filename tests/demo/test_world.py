@@ -1,0 +1,187 @@
+"""The demo world: built through the services, idempotent, and worth clicking through."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+from stdnum import ean
+from stdnum.cn import uscc
+
+from chuhai.catalog.model import ALL_STATES
+from chuhai.catalog.tables import (
+    ListingTransitionRow,
+    ProductImageRow,
+    ProductMarketRow,
+    ProductRow,
+    ReviewFindingRow,
+    SkuRow,
+)
+from chuhai.core.clock import FixedClock
+from chuhai.core.db import Database, upgrade_schema
+from chuhai.core.settings import Settings
+from chuhai.core.tables import StoredFileRow
+from chuhai.demo.world import DEMO_PASSWORD, credit_code, seed_demo
+from chuhai.parties.service import authenticate
+from chuhai.parties.tables import SupplierRow
+from chuhai.reference import load_reference_data
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def _row_counts(db: Database) -> dict[str, int]:
+    with db.engine.connect() as connection:
+        names = inspect(connection).get_table_names()
+        return {
+            name: connection.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in names
+        }
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory):
+    data_dir = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{data_dir / 'chuhai.db'}"
+    upgrade_schema(url)
+    db = Database(url)
+    load_reference_data(db)
+    settings = Settings(data_dir=data_dir, database_url=url)
+    first = seed_demo(db, settings, clock=FixedClock(NOW))
+    counts = _row_counts(db)
+    second = seed_demo(db, settings, clock=FixedClock(NOW))
+    yield db, first, second, counts
+    db.dispose()
+
+
+def test_a_second_run_creates_nothing(seeded) -> None:
+    db, first, second, counts = seeded
+    assert first.created and not second.created
+    assert _row_counts(db) == counts
+    assert second.logins == first.logins
+    assert (second.products, second.skus, second.suppliers) == (
+        first.products,
+        first.skus,
+        first.suppliers,
+    )
+    assert "already exists" in second.describe()
+    assert "Created" in first.describe()
+
+
+def test_the_world_is_big_enough(seeded) -> None:
+    _, first, _, _ = seeded
+    assert first.suppliers >= 20
+    assert first.products >= 100
+    assert first.skus >= 300
+    assert first.brands >= 40
+    assert first.studios == 3
+    assert first.customers >= 10
+    assert first.listed > first.products // 2
+
+
+def test_every_listing_state_has_a_product(seeded) -> None:
+    db, _, _, _ = seeded
+    with db.unit_of_work() as uow:
+        states = dict(
+            uow.session.execute(
+                select(ProductRow.state, func.count()).group_by(ProductRow.state)
+            ).all()
+        )
+    assert {state for state in ALL_STATES if not states.get(state)} == set()
+
+
+def test_every_login_signs_in_with_the_demo_password(seeded) -> None:
+    db, first, _, _ = seeded
+    usernames = [username for username, _ in first.logins]
+    assert {
+        "admin",
+        "merchandiser",
+        "compliance",
+        "logistics",
+        "customs",
+        "finance",
+        "supplier",
+        "supplier2",
+    } <= set(usernames)
+    with db.unit_of_work() as uow:
+        for username in usernames:
+            assert authenticate(uow.session, username, DEMO_PASSWORD).username == username
+
+
+def test_listed_products_are_on_sale_in_markets(seeded) -> None:
+    db, _, _, _ = seeded
+    with db.unit_of_work() as uow:
+        session = uow.session
+        listed = list(session.scalars(select(ProductRow).where(ProductRow.state == "listed")))
+        assert listed
+        for product in listed:
+            markets = session.scalars(
+                select(ProductMarketRow.market_code).where(
+                    ProductMarketRow.product_id == product.id, ProductMarketRow.status == "listed"
+                )
+            ).all()
+            assert markets, product.ref
+        delisted = session.scalars(select(ProductRow.id).where(ProductRow.state == "delisted"))
+        for product_id in delisted:
+            assert not session.scalars(
+                select(ProductMarketRow).where(
+                    ProductMarketRow.product_id == product_id, ProductMarketRow.status == "listed"
+                )
+            ).all()
+
+
+def test_identifiers_and_files_are_valid(seeded) -> None:
+    db, _, _, _ = seeded
+    with db.unit_of_work() as uow:
+        session = uow.session
+        suppliers = list(session.scalars(select(SupplierRow)))
+        assert all(uscc.is_valid(s.credit_code) for s in suppliers)
+        assert {s.status for s in suppliers} == {"verified", "pending", "suspended"}
+        barcodes = list(session.scalars(select(SkuRow.barcode)))
+        assert all(ean.is_valid(b) and b.startswith("69") for b in barcodes)
+        assert len(set(barcodes)) == len(barcodes)
+        without_image = session.scalar(
+            select(func.count())
+            .select_from(ProductRow)
+            .where(~ProductRow.id.in_(select(ProductImageRow.product_id)))
+        )
+        assert without_image == 0
+        largest_png = session.scalar(
+            select(func.max(StoredFileRow.size_bytes)).where(
+                StoredFileRow.content_type == "image/png"
+            )
+        )
+        assert largest_png < 20_000
+        latest = session.scalar(select(func.max(ListingTransitionRow.at)))
+        assert latest <= NOW
+
+
+def test_the_review_stories_are_there(seeded) -> None:
+    db, _, _, _ = seeded
+    with db.unit_of_work() as uow:
+        session = uow.session
+
+        def blocking(ref: str, review: str) -> list[str]:
+            product = session.scalar(select(ProductRow).where(ProductRow.ref == ref))
+            return list(
+                session.scalars(
+                    select(ReviewFindingRow.message).where(
+                        ReviewFindingRow.product_id == product.id,
+                        ReviewFindingRow.review == review,
+                        ReviewFindingRow.blocking.is_(True),
+                    )
+                )
+            )
+
+        assert any("expired" in m for m in blocking("VG-WCH15", "compliance"))
+        assert any("Adidas" in m for m in blocking("FY-AD04", "ip"))
+        assert any("prohibits" in m for m in blocking("FR-TK", "compliance"))
+
+
+def test_credit_codes_are_deterministic_and_valid() -> None:
+    import random
+
+    first = [credit_code(random.Random(7), "330782") for _ in range(3)]
+    again = [credit_code(random.Random(7), "330782") for _ in range(3)]
+    assert first == again
+    assert all(uscc.is_valid(code) and code.startswith("91330782") for code in first)
