@@ -210,3 +210,33 @@ def unit_of_work_as(db, settings, actor):
             yield Context(uow.session, actor, SystemClock(), settings)
 
     return opened()
+
+
+def test_rejecting_in_sample_qc_records_a_failed_sample(unit, world):
+    product_id = _submitted(unit, world)
+    _to_negotiation(unit, world, product_id)
+    with unit(world["merchandiser"]) as ctx:
+        listing.accept_offer(ctx, product_id)
+    with unit(world["logistics"]) as ctx:
+        listing.reject(ctx, product_id, "the factory never sent the sample")
+    with unit(world["logistics"]) as ctx:
+        sample = listing.current_sample(ctx, product_id)
+        product = service.visible_product(ctx, product_id)
+    assert (product.state, sample.result) == ("rejected", "failed")
+
+
+def test_the_review_queue_refuses_a_state_that_is_not_a_review_stage(unit, world):
+    with unit(world["compliance"]) as ctx, pytest.raises(ValidationFailed) as caught:
+        listing.review_queue(ctx, "listed")
+    assert caught.value.errors[0].field == "state"
+
+
+def test_brands_are_found_by_their_chinese_alias_and_lengths_are_checked(unit, world):
+    with unit(world["compliance"]) as ctx:
+        registry.create_brand(ctx, name="Nike", aliases=["耐克"], owner="Nike, Inc.")
+    with unit(world["compliance"]) as ctx:
+        assert [b.name for b in registry.list_brands(ctx, search="耐克").items] == ["Nike"]
+    with unit(world["compliance"]) as ctx, pytest.raises(ValidationFailed) as caught:
+        registry.create_brand(ctx, name="Puma", owner="x" * 201)
+    assert caught.value.errors[0].as_dict() == {"field": "owner",
+                                                "message": "at most 200 characters"}

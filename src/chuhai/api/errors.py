@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,6 +56,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             Conflict("someone else changed this record at the same time; reload and try again"),
             request,
         )
+
+    @app.exception_handler(DataError)
+    async def bad_data(request: Request, exc: DataError) -> Response:
+        # a safety net: services check lengths and ranges, the database has the last word
+        return answer(request, ValidationFailed([FieldError("body", "a value does not fit its "
+                                                           "field (too long or out of range)")]))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -32,7 +32,7 @@ CERTIFICATE = "certificate"
 KINDS = (PROHIBITED, CERTIFICATE)
 EVERY_MARKET = "*"
 
-_MARKET = re.compile(r"^(\*|[A-Z]{2})$")
+_MARKET = re.compile(r"^(\*|[A-Z][A-Z0-9]{1,7})$")
 _CATEGORY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
 
@@ -64,7 +64,7 @@ class ComplianceRule:
         if not self.rule_id.strip():
             found.append("a rule needs an id")
         if not _MARKET.match(self.market_code):
-            found.append(f"market {self.market_code!r} is neither a two-letter code nor '*'")
+            found.append(f"market {self.market_code!r} is neither a market code nor '*'")
         if not _CATEGORY.match(self.category_prefix):
             found.append(f"category prefix {self.category_prefix!r} is not a dotted code")
         if self.kind not in KINDS:

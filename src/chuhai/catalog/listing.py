@@ -30,7 +30,8 @@ from chuhai.catalog.tables import (
     SupplyPriceChangeRow,
 )
 from chuhai.core.context import Context
-from chuhai.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from chuhai.core.db import length_errors
+from chuhai.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chuhai.core.files import check_image, store_file
 from chuhai.core.ids import new_id
 from chuhai.core.money import Money
@@ -116,15 +117,24 @@ def submit(ctx: Context, product_id: str, note: str = "") -> ProductRow:
 
 
 def withdraw(ctx: Context, product_id: str, reason: str) -> ProductRow:
+    """The supplier takes its product out of review (in negotiation: declines the offer)."""
     product = visible_product(ctx, product_id)
     _require_reason(reason)
+    if product.state == State.PRICE_NEGOTIATION and not ctx.actor.is_operator:
+        return decline_offer(ctx, product_id, reason)
     _move(ctx, product, "withdraw", reason)
     return product
 
 
 def reject(ctx: Context, product_id: str, reason: str) -> ProductRow:
+    """The reviewer of the current stage turns the product down; in negotiation this is a
+    declined offer and in sample QC a failed sample, so their records stay complete."""
     product = visible_product(ctx, product_id)
     _require_reason(reason)
+    if product.state == State.PRICE_NEGOTIATION:
+        return decline_offer(ctx, product_id, reason)
+    if product.state == State.SAMPLE_QC:
+        return fail_qc(ctx, product_id, reason)
     _move(ctx, product, "reject", reason)
     return product
 
@@ -505,6 +515,8 @@ def update_sample_request(
         raise ValidationFailed.one("quantity", "between 1 and 100 samples")
     if not ship_to.strip():
         raise ValidationFailed.one("ship_to", "is required")
+    if errors := length_errors(QcSampleRow, {"ship_to": ship_to.strip()}):
+        raise ValidationFailed(errors)
     sample.quantity = quantity
     sample.ship_to = ship_to.strip()
     return sample
@@ -535,6 +547,8 @@ def record_check(
         raise ValidationFailed.one("name", "name the check, e.g. 'stitching' or 'drop test'")
     if not passed and not notes.strip():
         raise ValidationFailed.one("notes", "say what failed")
+    if errors := length_errors(QcCheckRow, {"name": name.strip()}):
+        raise ValidationFailed(errors)
     checked = [
         check_image(content, ctx.settings.max_image_bytes, f"photos[{i}]")
         for i, (_, content) in enumerate(photos or [])
@@ -650,7 +664,7 @@ def delist(
     codes = list(dict.fromkeys(market_codes)) if market_codes else list(listed)
     not_listed = [c for c in codes if c not in listed]
     if not_listed:
-        raise NotFound(f"not listed in: {', '.join(not_listed)}", field="markets")
+        raise ValidationFailed.one("markets", f"not listed in: {', '.join(not_listed)}")
     for code in codes:
         listed[code].status = "delisted"
         listed[code].delisted_at = ctx.now()
@@ -659,25 +673,26 @@ def delist(
     return product
 
 
+QUEUE_STATES = (
+    State.SUBMITTED,
+    State.COMPLIANCE_REVIEW,
+    State.IP_REVIEW,
+    State.PRICE_NEGOTIATION,
+    State.SAMPLE_QC,
+    State.APPROVED,
+)
+
+
 def review_queue(ctx: Context, state: str | None = None) -> list[ProductRow]:
-    """Products waiting on the platform, oldest first, limited to what the actor can act on."""
+    """Products waiting on the platform (every review stage, or one), least recently moved
+    first."""
     if not ctx.actor.is_operator:
         raise Forbidden("the review queue is for platform staff", permission="review")
-    states = (
-        [state]
-        if state
-        else [
-            State.SUBMITTED,
-            State.COMPLIANCE_REVIEW,
-            State.IP_REVIEW,
-            State.PRICE_NEGOTIATION,
-            State.SAMPLE_QC,
-            State.APPROVED,
-        ]
-    )
+    if state and state not in QUEUE_STATES:
+        raise ValidationFailed.one("state", f"one of {', '.join(QUEUE_STATES)}")
     query = (
         select(ProductRow)
-        .where(ProductRow.state.in_(states))
+        .where(ProductRow.state.in_([state] if state else QUEUE_STATES))
         .order_by(ProductRow.updated_at, ProductRow.id)
         .limit(500)
     )

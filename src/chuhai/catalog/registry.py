@@ -11,13 +11,14 @@ import json
 from datetime import date
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from chuhai.catalog.compliance import ComplianceRule, overlapping
 from chuhai.catalog.ip_screen import BrandEntry
 from chuhai.catalog.tables import BrandRow, ComplianceRuleRow
 from chuhai.core.context import Context
+from chuhai.core.db import length_errors
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
@@ -39,7 +40,10 @@ def list_brands(
     ctx.actor.require("brands.read")
     query = select(BrandRow).order_by(BrandRow.name)
     if search:
-        query = query.where(BrandRow.name.ilike(f"%{search.strip()}%"))
+        pattern = f"%{search.strip()}%"
+        query = query.where(
+            or_(BrandRow.name.ilike(pattern), cast(BrandRow.aliases, String).ilike(pattern))
+        )
     return paginate(ctx.session, query, limit, offset)
 
 
@@ -51,9 +55,20 @@ def get_brand(ctx: Context, brand_id: str) -> BrandRow:
     return row
 
 
+MAX_ALIASES = 50
+MAX_ALIAS_LENGTH = 120
+
+
 def _clean_aliases(aliases: list[str]) -> list[str]:
-    cleaned = [a.strip() for a in aliases if a and a.strip()]
-    return list(dict.fromkeys(cleaned))
+    cleaned = list(dict.fromkeys(a.strip() for a in aliases if a and a.strip()))
+    if len(cleaned) > MAX_ALIASES:
+        raise ValidationFailed.one("aliases", f"at most {MAX_ALIASES} aliases")
+    for alias in cleaned:
+        if len(alias) > MAX_ALIAS_LENGTH:
+            raise ValidationFailed.one(
+                "aliases", f"{alias[:20]!r}…: at most {MAX_ALIAS_LENGTH} characters"
+            )
+    return cleaned
 
 
 def create_brand(
@@ -63,8 +78,8 @@ def create_brand(
     name = name.strip()
     if not name:
         raise ValidationFailed.one("name", "is required")
-    if len(name) > 120:
-        raise ValidationFailed.one("name", "at most 120 characters")
+    if errors := length_errors(BrandRow, {"name": name, "owner": owner.strip()}):
+        raise ValidationFailed(errors)
     existing = ctx.session.scalar(select(BrandRow.id).where(BrandRow.name == name))
     if existing:
         raise Conflict(f"brand {name!r} is already registered", field="name")
@@ -95,6 +110,8 @@ def update_brand(
     if aliases is not None:
         row.aliases = _clean_aliases(aliases)
     if owner is not None:
+        if errors := length_errors(BrandRow, {"owner": owner.strip()}):
+            raise ValidationFailed(errors)
         row.owner = owner.strip()
     if notes is not None:
         row.notes = notes.strip()
@@ -155,7 +172,15 @@ def add_rule(
     from chuhai.markets.service import active_market_codes
 
     ctx.actor.require("rules.manage")
-    errors = []
+    certificate_type = (certificate_type or "").strip().upper() or None
+    errors = length_errors(
+        ComplianceRuleRow,
+        {
+            "description": description.strip(),
+            "source": source.strip(),
+            "certificate_type": certificate_type,
+        },
+    )
     if market_code != "*" and market_code not in active_market_codes(ctx.session):
         errors.append(FieldError("market_code", f"unknown market {market_code!r} (or * for all)"))
     if category_prefix not in category_codes(ctx.session):

@@ -30,6 +30,7 @@ from chuhai.catalog.tables import (
     SupplyPriceChangeRow,
 )
 from chuhai.core.context import Context
+from chuhai.core.db import length_errors
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.files import check_document, check_image, store_file
 from chuhai.core.ids import new_id
@@ -193,6 +194,11 @@ def _owning_supplier(ctx: Context, supplier_id: str | None) -> SupplierRow:
 
 def _check_draft(ctx: Context, draft: ProductDraft) -> None:
     errors = draft.errors(category_codes(ctx.session), active_market_codes(ctx.session))
+    errors += length_errors(ProductRow, {"brand": draft.brand})
+    for index, sku in enumerate(draft.skus):
+        errors += length_errors(
+            SkuRow, {"materials": sku.materials, "barcode": sku.barcode}, prefix=f"skus[{index}]."
+        )
     if errors:
         raise ValidationFailed(errors)
 
@@ -435,6 +441,7 @@ def add_certificate(
         errors.append(FieldError("expires_on", "must be after the issue date"))
     if issued_on > ctx.now().date():
         errors.append(FieldError("issued_on", "cannot be in the future"))
+    errors += length_errors(CertificateRow, {"number": number.strip(), "issuer": issuer.strip()})
     if errors:
         raise ValidationFailed(errors)
     checked = check_document(content, ctx.settings.max_document_bytes, "file")

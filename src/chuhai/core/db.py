@@ -8,6 +8,7 @@ half-written. The schema exists only through the Alembic migrations in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from chuhai.core.clock import as_utc
+from chuhai.core.errors import FieldError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -53,17 +55,37 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
+def length_errors(table: type[Base], values: dict[str, Any], prefix: str = "") -> list[FieldError]:
+    """Text longer than its column allows, named by field (PostgreSQL would refuse it)."""
+    found = []
+    for name, value in values.items():
+        column = table.__table__.columns.get(name)  # type: ignore[attr-defined]
+        limit = getattr(column.type, "length", None) if column is not None else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            found.append(FieldError(f"{prefix}{name}", f"at most {limit} characters"))
+    return found
+
+
+def _json(value: Any) -> str:
+    # keep CJK text readable in the database (and searchable with LIKE)
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, json_serializer=_json
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_json
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

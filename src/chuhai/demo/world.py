@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from itertools import product as cartesian
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
@@ -56,10 +56,15 @@ from chuhai.parties.service import (
     create_customer,
     create_studio,
     create_user,
+    find_supplier,
+    find_user,
     onboard_supplier,
+    party_counts,
     verify_supplier,
 )
-from chuhai.parties.tables import CustomerRow, StudioRow, SupplierRow, UserRow
+
+if TYPE_CHECKING:
+    from chuhai.parties.tables import SupplierRow
 
 DEMO_PASSWORD = "chuhai-demo"
 SEED = 2026
@@ -344,14 +349,11 @@ def _summary(session: Session, created: bool) -> DemoSummary:
     return DemoSummary(
         created=created,
         logins=_logins(),
-        suppliers=_count(session, SupplierRow),
         products=_count(session, ProductRow),
         skus=_count(session, SkuRow),
         listed=states.get(State.LISTED, 0),
         brands=_count(session, BrandRow),
-        studios=_count(session, StudioRow),
-        customers=_count(session, CustomerRow),
-        users=_count(session, UserRow),
+        **party_counts(session),
         states=states,
     )
 
@@ -364,7 +366,7 @@ def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> D
     now = (clock or SystemClock()).now()
     with db.unit_of_work() as uow:
         session = uow.session
-        if session.scalar(select(SupplierRow.id).where(SupplierRow.code == MARKER_SUPPLIER)):
+        if find_supplier(session, MARKER_SUPPLIER) is not None:
             return _summary(session, created=False)
         world = _World(session, settings, now)
         world.build()
@@ -609,7 +611,7 @@ class _World:
     def make_operators(self) -> None:
         system = self.ctx(SYSTEM)
         for username, role, display_name, _ in OPERATORS:
-            row = self.session.scalar(select(UserRow).where(UserRow.username == username))
+            row = find_user(self.session, username)
             if row is None:
                 row = create_user(
                     system,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chuhai.core.context import Context
-from chuhai.core.errors import Conflict, NotFound, ValidationFailed
+from chuhai.core.db import length_errors
+from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.markets.model import MarketSpec
 from chuhai.markets.tables import MarketRow
 
@@ -42,6 +43,16 @@ def _apply(row: MarketRow, spec: MarketSpec) -> None:
     row.active = spec.active
 
 
+def _length_errors(spec: MarketSpec) -> list[FieldError]:
+    values = {
+        "name": spec.name,
+        "region": spec.region,
+        "time_zone": spec.time_zone,
+        "languages": ",".join(spec.languages),
+    }
+    return length_errors(MarketRow, values)
+
+
 def list_markets(ctx: Context, *, active_only: bool = False) -> list[MarketRow]:
     ctx.actor.require("markets.read")
     query = select(MarketRow).order_by(MarketRow.code)
@@ -64,7 +75,7 @@ def active_market_codes(session: Session) -> set[str]:
 
 def create_market(ctx: Context, spec: MarketSpec) -> MarketRow:
     ctx.actor.require("markets.manage")
-    if errors := spec.errors():
+    if errors := spec.errors() + _length_errors(spec):
         raise ValidationFailed(errors)
     if ctx.session.get(MarketRow, spec.code) is not None:
         raise Conflict(f"market {spec.code!r} exists", field="code")
@@ -83,7 +94,7 @@ def update_market(ctx: Context, code: str, changes: dict[str, object]) -> Market
         raise ValidationFailed.one("code", "a market's code cannot change")
     changes.pop("code", None)
     spec = replace(_spec_of(row), **changes)  # type: ignore[arg-type]
-    if errors := spec.errors():
+    if errors := spec.errors() + _length_errors(spec):
         raise ValidationFailed(errors)
     _apply(row, spec)
     row.updated_at = ctx.now()

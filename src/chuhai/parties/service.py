@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chuhai.core.auth import Actor, Role, new_secret, secret_hash
 from chuhai.core.clock import Clock
 from chuhai.core.context import Context
+from chuhai.core.db import length_errors
 from chuhai.core.errors import Conflict, FieldError, NotFound, Unauthorized, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
@@ -87,6 +88,7 @@ def create_user(
         errors.append(FieldError("username", problem))
     if problem := password_error(password):
         errors.append(FieldError("password", problem))
+    errors += length_errors(UserRow, {"display_name": display_name})
     if errors:
         raise ValidationFailed(errors)
     role_set = parse_roles(roles)
@@ -254,7 +256,7 @@ def supplier_by_code(ctx: Context, code: str) -> SupplierRow:
 
 def onboard_supplier(ctx: Context, profile: SupplierProfile) -> SupplierRow:
     ctx.actor.require("suppliers.create")
-    if errors := profile.errors():
+    if errors := profile.errors() + length_errors(SupplierRow, asdict(profile)):
         raise ValidationFailed(errors)
     session = ctx.session
     if session.scalar(select(SupplierRow.id).where(SupplierRow.code == profile.code)):
@@ -296,7 +298,7 @@ def update_supplier(ctx: Context, supplier_id: str, changes: dict[str, str]) -> 
         raise ValidationFailed.one(sorted(unknown)[0], "cannot be changed here")
     current = {f: getattr(row, f) for f in asdict(_profile_of(row))}
     profile = SupplierProfile(**{**current, **changes})
-    if errors := profile.errors():
+    if errors := profile.errors() + length_errors(SupplierRow, changes):
         raise ValidationFailed(errors)
     sensitive = {
         "legal_name",
@@ -368,6 +370,15 @@ def create_studio(
     ctx.actor.require("studios.manage")
     if not name.strip():
         raise ValidationFailed.one("name", "is required")
+    values = {
+        "code": code,
+        "name": name,
+        "city": city,
+        "specialties": specialties,
+        "contact_email": contact_email,
+    }
+    if errors := length_errors(StudioRow, values):
+        raise ValidationFailed(errors)
     if ctx.session.scalar(select(StudioRow.id).where(StudioRow.code == code)):
         raise Conflict(f"studio code {code!r} is taken", field="code")
     row = StudioRow(
@@ -408,6 +419,10 @@ def create_customer(
         raise ValidationFailed.one("country_code", f"unknown ISO 3166 country {country_code!r}")
     if kind not in ("b2c", "b2b"):
         raise ValidationFailed.one("kind", "must be b2c or b2b")
+    if errors := length_errors(
+        CustomerRow, {"name": name, "email": email, "market_code": market_code}
+    ):
+        raise ValidationFailed(errors)
     if ctx.session.scalar(select(CustomerRow.id).where(CustomerRow.email == email)):
         raise Conflict("a customer with this e-mail exists", field="email")
     row = CustomerRow(
@@ -429,3 +444,28 @@ def list_customers(ctx: Context, limit: int = 50, offset: int = 0) -> Page[Custo
     return paginate(
         ctx.session, select(CustomerRow).order_by(CustomerRow.created_at), limit, offset
     )
+
+
+# --- for other capabilities and seeding ---------------------------------------------------------
+
+
+def party_counts(session: Session) -> dict[str, int]:
+    """How many suppliers, studios, customers and users there are."""
+    tables = {
+        "suppliers": SupplierRow,
+        "studios": StudioRow,
+        "customers": CustomerRow,
+        "users": UserRow,
+    }
+    return {
+        name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+        for name, table in tables.items()
+    }
+
+
+def find_user(session: Session, username: str) -> UserRow | None:
+    return session.scalar(select(UserRow).where(UserRow.username == username))
+
+
+def find_supplier(session: Session, code: str) -> SupplierRow | None:
+    return session.scalar(select(SupplierRow).where(SupplierRow.code == code))
