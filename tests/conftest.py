@@ -24,11 +24,11 @@ from chuhai.core.auth import SYSTEM, Actor
 from chuhai.core.clock import SystemClock
 from chuhai.core.context import Context
 from chuhai.core.db import Database, upgrade_schema
-from chuhai.schema import metadata
 from chuhai.core.settings import Settings
 from chuhai.parties import service as parties
 from chuhai.parties.model import SupplierProfile
 from chuhai.reference import load_reference_data
+from chuhai.schema import metadata
 
 # real argon2, at a cost that keeps the suite fast
 parties.configure_password_hashing(time_cost=1, memory_cost_kib=1024)
@@ -42,7 +42,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     url = os.environ.get("CHUHAI_TEST_DATABASE_URL")
     return [
         f"chuhai database: {'PostgreSQL ' + _hide(url) if url else 'SQLite (temporary file)'}",
-        f"PostgreSQL-only tests: {'on' if POSTGRES_URL else 'skipped (set CHUHAI_TEST_POSTGRES_URL)'}",
+        "PostgreSQL-only tests: "
+        + ("on" if POSTGRES_URL else "skipped (set CHUHAI_TEST_POSTGRES_URL)"),
     ]
 
 
@@ -277,7 +278,7 @@ class ClientFactory:
             c.close()
 
 
-# --- the console in a real browser -----------------------------------------------------------------
+# --- the console in a real browser ---------------------------------------------------------------
 
 CHROMIUM = next(
     (p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None

@@ -16,12 +16,18 @@ def test_no_input_makes_any_route_fail_with_a_server_error(live_server, tokens):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=8, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=8,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def no_server_error(case):  # type: ignore[no-untyped-def]
             response = case.call(headers=headers)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} answered {response.status_code}: "
-                f"{response.text[:300]}")
+                f"{response.text[:300]}"
+            )
 
         no_server_error()

@@ -8,10 +8,10 @@ from datetime import date
 from typing import Any
 
 import pytest
-from helpers import draft, png_bytes
 
 from chuhai.catalog import registry, service
 from chuhai.parties import service as parties
+from helpers import draft, png_bytes
 
 # path parameters that name a tenant's record, and those that name platform data
 TENANT_PARAMS = {"supplier_id", "product_id", "sku_id", "image_id", "file_id", "token_id"}
@@ -20,9 +20,12 @@ PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
 
 
 def _routes(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method.upper(), path, operation)
-            for path, item in schema["paths"].items() if path.startswith("/api/v1/")
-            for method, operation in item.items()]
+    return [
+        (method.upper(), path, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+    ]
 
 
 def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
@@ -33,8 +36,10 @@ def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
         return _example(schema["anyOf"][0], components)
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
-        return {name: _example(schema["properties"][name], components)
-                for name in schema.get("required", [])}
+        return {
+            name: _example(schema["properties"][name], components)
+            for name in schema.get("required", [])
+        }
     if kind == "array":
         return []
     if kind == "integer":
@@ -52,8 +57,9 @@ def _request_kwargs(operation: dict[str, Any], components: dict[str, Any]) -> di
         return {"json": _example(content["application/json"]["schema"], components)}
     if "multipart/form-data" in content:
         form = _example(content["multipart/form-data"]["schema"], components)
-        files = {k: ("x.png", png_bytes(), "image/png") for k in ("image", "file", "photos")
-                 if k in form}
+        files = {
+            k: ("x.png", png_bytes(), "image/png") for k in ("image", "file", "photos") if k in form
+        }
         data = {k: v for k, v in form.items() if k not in files}
         return {"data": data, "files": files}
     return {}
@@ -70,9 +76,15 @@ def records_of_b(unit, world, tokens):
         brand = registry.create_brand(ctx, name="Adidas")
         rule = registry.list_rules(ctx)[0]
     return {
-        "supplier_id": world.supplier_b, "product_id": product.id, "sku_id": sku.id,
-        "image_id": image.id, "file_id": image.file_id, "token_id": token.id,
-        "market_code": "US", "brand_id": brand.id, "rule_id": rule.id,
+        "supplier_id": world.supplier_b,
+        "product_id": product.id,
+        "sku_id": sku.id,
+        "image_id": image.id,
+        "file_id": image.file_id,
+        "token_id": token.id,
+        "market_code": "US",
+        "brand_id": brand.id,
+        "rule_id": rule.id,
     }
 
 
@@ -95,7 +107,9 @@ def test_supplier_a_gets_404_for_every_route_on_supplier_bs_records(client, reco
         url = path.removeprefix("/api/v1").format(**records_of_b)
         response = api.request(method, url, **_request_kwargs(operation, components))
         walked.append(f"{method} {path}")
-        assert response.status_code == 404, f"{method} {path} answered {response.status_code}: {response.text}"
+        assert response.status_code == 404, (
+            f"{method} {path} answered {response.status_code}: {response.text}"
+        )
         assert response.headers["content-type"].startswith("application/problem+json")
     assert len(walked) >= 30, walked
 
@@ -104,8 +118,11 @@ def test_supplier_a_lists_show_nothing_of_supplier_b(client, records_of_b):
     api = client("supplier_a")
     for url in ("/products", "/suppliers", "/tokens"):
         body = api.get(url).text
-        for value in (records_of_b["product_id"], records_of_b["supplier_id"],
-                      records_of_b["token_id"]):
+        for value in (
+            records_of_b["product_id"],
+            records_of_b["supplier_id"],
+            records_of_b["token_id"],
+        ):
             assert value not in body, f"{url} leaks {value}"
 
 
@@ -142,8 +159,10 @@ def test_a_wrong_password_gets_no_token(client):
 def test_signing_in_returns_a_working_token(client):
     from conftest import PASSWORD
 
-    answer = client().post("/auth/tokens", json={"username": "compliance", "password": PASSWORD,
-                                                 "token_name": "laptop"})
+    answer = client().post(
+        "/auth/tokens",
+        json={"username": "compliance", "password": PASSWORD, "token_name": "laptop"},
+    )
     assert answer.status_code == 201
     me = client().get("/me", headers={"Authorization": f"Bearer {answer.json()['token']}"})
     assert me.json()["roles"] == ["compliance"]

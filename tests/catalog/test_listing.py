@@ -191,9 +191,13 @@ def test_two_reviewers_acting_at_once_never_lose_an_update(db, settings, world):
             pass
     with unit_of_work_as(db, settings, world["admin"]) as ctx:
         final = ctx.session.get(ProductRow, product.id)
-        history = list(ctx.session.scalars(
-            select(ListingTransitionRow).where(ListingTransitionRow.product_id == product.id)
-            .order_by(ListingTransitionRow.at, ListingTransitionRow.id)))
+        history = list(
+            ctx.session.scalars(
+                select(ListingTransitionRow)
+                .where(ListingTransitionRow.product_id == product.id)
+                .order_by(ListingTransitionRow.at, ListingTransitionRow.id)
+            )
+        )
         assert [h.from_state for h in history[1:]] == [h.to_state for h in history[:-1]]
         assert final.state == history[-1].to_state
 
@@ -238,5 +242,7 @@ def test_brands_are_found_by_their_chinese_alias_and_lengths_are_checked(unit, w
         assert [b.name for b in registry.list_brands(ctx, search="耐克").items] == ["Nike"]
     with unit(world["compliance"]) as ctx, pytest.raises(ValidationFailed) as caught:
         registry.create_brand(ctx, name="Puma", owner="x" * 201)
-    assert caught.value.errors[0].as_dict() == {"field": "owner",
-                                                "message": "at most 200 characters"}
+    assert caught.value.errors[0].as_dict() == {
+        "field": "owner",
+        "message": "at most 200 characters",
+    }

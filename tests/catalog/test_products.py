@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from helpers import draft, png_bytes, sku
 from sqlalchemy import func, select
 
 from chuhai.catalog import listing, service
 from chuhai.catalog.tables import SkuRow, SupplyPriceChangeRow
 from chuhai.core.errors import Conflict, ValidationFailed
+from helpers import draft, png_bytes, sku
 
 
 def test_editing_a_draft_adds_changes_and_removes_skus(unit, world):
@@ -52,15 +52,30 @@ def test_a_certificate_needs_a_known_type_and_sensible_dates(unit, world):
     with unit(world["supplier_a"]) as ctx:
         product = service.create_product(ctx, draft())
     with unit(world["supplier_a"]) as ctx, pytest.raises(ValidationFailed) as caught:
-        service.add_certificate(ctx, product.id, cert_type="XYZ", number="", issuer="TÜV",
-                                issued_on=date(2025, 1, 1), expires_on=date(2024, 1, 1),
-                                content=b"%PDF-1.4 ...", filename="ce.pdf")
+        service.add_certificate(
+            ctx,
+            product.id,
+            cert_type="XYZ",
+            number="",
+            issuer="TÜV",
+            issued_on=date(2025, 1, 1),
+            expires_on=date(2024, 1, 1),
+            content=b"%PDF-1.4 ...",
+            filename="ce.pdf",
+        )
     assert [e.field for e in caught.value.errors] == ["cert_type", "number", "expires_on"]
     with unit(world["supplier_a"]) as ctx:
-        row = service.add_certificate(ctx, product.id, cert_type="CE", number="CE-2025-1",
-                                      issuer="TÜV SÜD", issued_on=date(2025, 1, 1),
-                                      expires_on=date(2030, 1, 1), content=b"%PDF-1.4 ...",
-                                      filename="ce.pdf")
+        row = service.add_certificate(
+            ctx,
+            product.id,
+            cert_type="CE",
+            number="CE-2025-1",
+            issuer="TÜV SÜD",
+            issued_on=date(2025, 1, 1),
+            expires_on=date(2030, 1, 1),
+            content=b"%PDF-1.4 ...",
+            filename="ce.pdf",
+        )
     assert row.cert_type == "CE"
 
 

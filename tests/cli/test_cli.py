@@ -34,11 +34,25 @@ def test_db_upgrade_creates_the_schema_and_reference_data(env):
 
 def test_users_create_and_a_clear_error_for_a_bad_role(env):
     run(env, "db", "upgrade")
-    ok = run(env, "users", "create", "li.na", "--role", "finance",
-             env={"CHUHAI_NEW_PASSWORD": "a-long-password"})
+    ok = run(
+        env,
+        "users",
+        "create",
+        "li.na",
+        "--role",
+        "finance",
+        env={"CHUHAI_NEW_PASSWORD": "a-long-password"},
+    )
     assert ok.exit_code == 0, ok.output
-    bad = run(env, "users", "create", "wang.wei", "--role", "wizard",
-              env={"CHUHAI_NEW_PASSWORD": "a-long-password"})
+    bad = run(
+        env,
+        "users",
+        "create",
+        "wang.wei",
+        "--role",
+        "wizard",
+        env={"CHUHAI_NEW_PASSWORD": "a-long-password"},
+    )
     assert bad.exit_code == 1
     assert "unknown role 'wizard'" in bad.stderr
     assert "Traceback" not in bad.output
@@ -47,8 +61,10 @@ def test_users_create_and_a_clear_error_for_a_bad_role(env):
 def test_catalog_import_writes_nothing_when_a_row_is_bad(env, tmp_path):
     run(env, "db", "upgrade")
     good = tmp_path / "good.csv"
-    header = ("product_ref,category,title_zh,title_en,sku_code,weight_g,length_mm,width_mm,"
-              "height_mm,supply_price_cny,moq,lead_time_days,daily_capacity\n")
+    header = (
+        "product_ref,category,title_zh,title_en,sku_code,weight_g,length_mm,width_mm,"
+        "height_mm,supply_price_cny,moq,lead_time_days,daily_capacity\n"
+    )
     good.write_text(header + "P1,home.kitchen,杯子,Cup,P1-A,300,100,80,90,8.50,100,5,1000\n")
     unknown = run(env, "catalog", "import", str(good), "--supplier", "NOPE")
     assert unknown.exit_code == 1 and "no supplier with code 'NOPE'" in unknown.stderr
@@ -57,14 +73,13 @@ def test_catalog_import_writes_nothing_when_a_row_is_bad(env, tmp_path):
 
 
 def test_catalog_import_for_a_real_supplier(env, tmp_path, monkeypatch):
-    from conftest import supplier_profile
-
     from chuhai.core.auth import SYSTEM
     from chuhai.core.clock import SystemClock
     from chuhai.core.context import Context
     from chuhai.core.db import Database
     from chuhai.core.settings import load_settings
     from chuhai.parties import service
+    from conftest import supplier_profile
 
     run(env, "db", "upgrade")
     for key, value in env.items():
@@ -72,15 +87,19 @@ def test_catalog_import_for_a_real_supplier(env, tmp_path, monkeypatch):
     settings = load_settings()
     db = Database(settings.database_url)
     with db.unit_of_work() as uow:
-        service.onboard_supplier(Context(uow.session, SYSTEM, SystemClock(), settings),
-                                 supplier_profile("YW-1", 3))
+        service.onboard_supplier(
+            Context(uow.session, SYSTEM, SystemClock(), settings), supplier_profile("YW-1", 3)
+        )
         uow.commit()
     db.dispose()
-    header = ("product_ref,category,title_zh,title_en,sku_code,weight_g,length_mm,width_mm,"
-              "height_mm,supply_price_cny,moq,lead_time_days,daily_capacity\n")
+    header = (
+        "product_ref,category,title_zh,title_en,sku_code,weight_g,length_mm,width_mm,"
+        "height_mm,supply_price_cny,moq,lead_time_days,daily_capacity\n"
+    )
     bad = tmp_path / "bad.csv"
-    bad.write_text(header + "P1,home.kitchen,杯子,Cup,P1-A,300,100,80,90,8.505,100,5,1000\n",
-                   encoding="gbk")
+    bad.write_text(
+        header + "P1,home.kitchen,杯子,Cup,P1-A,300,100,80,90,8.505,100,5,1000\n", encoding="gbk"
+    )
     refused = run(env, "catalog", "import", str(bad), "--supplier", "YW-1")
     assert refused.exit_code == 1
     assert "nothing was imported" in refused.stderr

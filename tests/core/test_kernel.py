@@ -28,8 +28,13 @@ def test_the_fixed_clock_moves_only_when_told():
 
 def test_every_listing_state_is_reachable_and_rejection_is_possible_from_each_review():
     assert LISTING.states == {getattr(State, n) for n in dir(State) if n.isupper()}
-    for state in (State.SUBMITTED, State.COMPLIANCE_REVIEW, State.IP_REVIEW,
-                  State.PRICE_NEGOTIATION, State.SAMPLE_QC):
+    for state in (
+        State.SUBMITTED,
+        State.COMPLIANCE_REVIEW,
+        State.IP_REVIEW,
+        State.PRICE_NEGOTIATION,
+        State.SAMPLE_QC,
+    ):
         assert LISTING.transition(state, "reject").target == State.REJECTED
 
 

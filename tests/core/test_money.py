@@ -27,9 +27,13 @@ def test_decimal_text_becomes_exact_minor_units(text, currency, minor):
 
 @pytest.mark.parametrize(
     ("text", "currency", "message"),
-    [("12.345", "CNY", "at most 2 decimal places"), ("1.5", "JPY", "at most 0 decimal places"),
-     ("abc", "CNY", "not a number"), ("NaN", "CNY", "not a number"),
-     ("1.00", "XYZ", "unknown ISO 4217 currency")],
+    [
+        ("12.345", "CNY", "at most 2 decimal places"),
+        ("1.5", "JPY", "at most 0 decimal places"),
+        ("abc", "CNY", "not a number"),
+        ("NaN", "CNY", "not a number"),
+        ("1.00", "XYZ", "unknown ISO 4217 currency"),
+    ],
 )
 def test_bad_amounts_are_refused_not_rounded(text, currency, message):
     with pytest.raises(ValidationFailed) as caught:
@@ -50,7 +54,7 @@ def test_formatting_follows_the_locale():
     assert str(Money(1250, "CNY")) == "12.50 CNY"
 
 
-@given(st.integers(min_value=-10**15, max_value=10**15), st.sampled_from(["CNY", "JPY", "KWD"]))
+@given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(["CNY", "JPY", "KWD"]))
 def test_the_wire_format_round_trips(minor, currency):
     assert Money.parse(decimal_string(minor, currency), currency).amount_minor == minor
     assert Money(minor, currency).to_decimal() == Decimal(decimal_string(minor, currency))

@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from chuhai.api.app import SchemaOutOfDate, create_app
 from chuhai.core.db import Database, schema_problem, upgrade_schema
-from chuhai.schema import metadata
 from chuhai.core.settings import Settings
+from chuhai.schema import metadata
 
 
 def _drift(db: Database) -> list:
@@ -43,8 +43,10 @@ def test_an_older_schema_is_refused_naming_both_revisions(tmp_path):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("CHUHAI_TEST_POSTGRES_URL"),
-                    reason="needs a PostgreSQL server: set CHUHAI_TEST_POSTGRES_URL")
+@pytest.mark.skipif(
+    not os.environ.get("CHUHAI_TEST_POSTGRES_URL"),
+    reason="needs a PostgreSQL server: set CHUHAI_TEST_POSTGRES_URL",
+)
 def test_the_migrations_apply_cleanly_on_postgresql():
     from conftest import fresh_postgres_database
 

@@ -30,13 +30,25 @@ def test_a_product_goes_from_a_factory_to_listed_through_every_review(console): 
     factory.get_by_label("Title (English)").fill("Rattan table lamp shade")
     factory.check("input[name=target_markets][value=US]")
     factory.check("input[name=target_markets][value=JP]")
-    for name, value in {"sku_code": "LAMP-01-NAT", "supply_price": "58.00", "weight_g": "900",
-                        "length_mm": "300", "width_mm": "300", "height_mm": "420", "moq": "50",
-                        "lead_time_days": "20", "daily_capacity": "300"}.items():
+    for name, value in {
+        "sku_code": "LAMP-01-NAT",
+        "supply_price": "58.00",
+        "weight_g": "900",
+        "length_mm": "300",
+        "width_mm": "300",
+        "height_mm": "420",
+        "moq": "50",
+        "lead_time_days": "20",
+        "daily_capacity": "300",
+    }.items():
         factory.fill(f'input[name="skus[0].{name}"]', value)
     _press(factory, "Save")
-    factory.set_input_files("input[name=image]", files=[
-        {"name": "lamp.png", "mimeType": "image/png", "buffer": png_bytes((120, 120), "tan")}])
+    factory.set_input_files(
+        "input[name=image]",
+        files=[
+            {"name": "lamp.png", "mimeType": "image/png", "buffer": png_bytes((120, 120), "tan")}
+        ],
+    )
     _press(factory, "Upload image")
     _press(factory, "Submit for review")
     product_id = PRODUCT_URL.search(factory.url).group(1)
@@ -71,8 +83,10 @@ def test_a_product_goes_from_a_factory_to_listed_through_every_review(console): 
     logistics.goto(f"/products/{product_id}")
     _press(logistics, "Record receipt")
     logistics.get_by_label("Check name").fill("weave and finish")
-    logistics.set_input_files("input[name=photos]", files=[
-        {"name": "weave.png", "mimeType": "image/png", "buffer": png_bytes()}])
+    logistics.set_input_files(
+        "input[name=photos]",
+        files=[{"name": "weave.png", "mimeType": "image/png", "buffer": png_bytes()}],
+    )
     _press(logistics, "Record check")
     _press(logistics, "Pass QC")
     assert _state(logistics) == "approved"
@@ -82,14 +96,23 @@ def test_a_product_goes_from_a_factory_to_listed_through_every_review(console): 
     _press(merchandiser, "List in markets")
     assert _state(merchandiser) == "listed"
     history = merchandiser.locator("[data-testid=history]").inner_text()
-    for step in ("submitted", "compliance review", "ip review", "price negotiation",
-                 "sample qc", "approved", "listed"):
+    for step in (
+        "submitted",
+        "compliance review",
+        "ip review",
+        "price negotiation",
+        "sample qc",
+        "approved",
+        "listed",
+    ):
         assert step in history.lower().replace("_", " ")
 
     # the factory sees its product listed; another factory gets a 404 for it
     factory.goto("/products")
-    assert "listed" in factory.locator("[data-testid=product-row]",
-                                       has_text="Rattan table lamp").inner_text()
+    assert (
+        "listed"
+        in factory.locator("[data-testid=product-row]", has_text="Rattan table lamp").inner_text()
+    )
     other = console("supplier-b")
     answer = other.goto(f"/products/{product_id}")
     assert answer.status == 404

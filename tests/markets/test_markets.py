@@ -10,9 +10,16 @@ from chuhai.markets.model import MarketSpec
 
 
 def netherlands(**changes) -> MarketSpec:
-    values = dict(code="NL", name="Netherlands", region="Europe", currency="EUR",
-                  languages=["nl_NL"], tax_inclusive=True, time_zone="Europe/Amsterdam",
-                  country_code="NL")
+    values = dict(
+        code="NL",
+        name="Netherlands",
+        region="Europe",
+        currency="EUR",
+        languages=["nl_NL"],
+        tax_inclusive=True,
+        time_zone="Europe/Amsterdam",
+        country_code="NL",
+    )
     values.update(changes)
     return MarketSpec(**values)
 
@@ -34,9 +41,14 @@ def test_a_merchandiser_adds_a_market(unit, world):
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"currency": "EUX"}, "currency"), ({"country_code": "XX"}, "country_code"),
-     ({"time_zone": "Europe/Atlantis"}, "time_zone"), ({"languages": ["xx_YY_ZZ"]}, "languages"),
-     ({"code": "nl"}, "code"), ({"languages": []}, "languages")],
+    [
+        ({"currency": "EUX"}, "currency"),
+        ({"country_code": "XX"}, "country_code"),
+        ({"time_zone": "Europe/Atlantis"}, "time_zone"),
+        ({"languages": ["xx_YY_ZZ"]}, "languages"),
+        ({"code": "nl"}, "code"),
+        ({"languages": []}, "languages"),
+    ],
     ids=["currency", "country", "zone", "language", "code", "no-language"],
 )
 def test_bad_market_data_is_refused_naming_the_field(unit, world, change, field):

@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, credit_code, supplier_profile
 
 from chuhai.core.auth import SYSTEM
 from chuhai.core.clock import FixedClock, SystemClock
 from chuhai.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chuhai.parties import service
 from chuhai.parties.model import credit_code_error
+from conftest import PASSWORD, credit_code, supplier_profile
 
 
 @pytest.mark.parametrize(
     ("code", "problem"),
-    [("91330782MA2ABCDE1", "must be 18 characters"),
-     ("91330782MA2ABCDE1" + "X", "check character does not match (GB 32100-2015)")],
+    [
+        ("91330782MA2ABCDE1", "must be 18 characters"),
+        ("91330782MA2ABCDE1" + "X", "check character does not match (GB 32100-2015)"),
+    ],
 )
 def test_a_bad_social_credit_code_says_why(code, problem):
     assert credit_code_error(code) == problem
@@ -29,12 +31,16 @@ def test_a_real_structure_with_the_right_check_character_is_valid():
 
 
 def test_onboarding_reports_every_bad_field_at_once(unit, world):
-    profile = supplier_profile("NEW-1", 9, contact_email="nope", bank_account_number="12ab",
-                               credit_code="123")
+    profile = supplier_profile(
+        "NEW-1", 9, contact_email="nope", bank_account_number="12ab", credit_code="123"
+    )
     with unit(world["merchandiser"]) as ctx, pytest.raises(ValidationFailed) as caught:
         service.onboard_supplier(ctx, profile)
-    assert [e.field for e in caught.value.errors] == ["credit_code", "contact_email",
-                                                      "bank_account_number"]
+    assert [e.field for e in caught.value.errors] == [
+        "credit_code",
+        "contact_email",
+        "bank_account_number",
+    ]
 
 
 def test_a_duplicate_credit_code_is_a_conflict(unit, world):
@@ -44,8 +50,9 @@ def test_a_duplicate_credit_code_is_a_conflict(unit, world):
 
 def test_changing_bank_details_sends_the_supplier_back_to_verification(unit, world):
     with unit(world["supplier_a"]) as ctx:
-        row = service.update_supplier(ctx, world.supplier_a,
-                                      {"bank_account_number": "6222020000000001"})
+        row = service.update_supplier(
+            ctx, world.supplier_a, {"bank_account_number": "6222020000000001"}
+        )
     assert row.status == "pending"
     with unit(world["supplier_a"]) as ctx:
         row = service.update_supplier(ctx, world.supplier_a, {"contact_name": "赵敏"})
@@ -72,8 +79,13 @@ def test_only_an_admin_creates_users_and_roles_are_checked(unit, world):
         service.create_user(ctx, username="x-user", password=PASSWORD, roles=["wizard"])
     assert caught.value.errors[0].message == "unknown role 'wizard'"
     with unit(SYSTEM) as ctx, pytest.raises(ValidationFailed):
-        service.create_user(ctx, username="x-user", password=PASSWORD,
-                            roles=["supplier", "finance"], supplier_code="SUP-A")
+        service.create_user(
+            ctx,
+            username="x-user",
+            password=PASSWORD,
+            roles=["supplier", "finance"],
+            supplier_code="SUP-A",
+        )
     with unit(SYSTEM) as ctx, pytest.raises(Conflict):
         service.create_user(ctx, username="admin", password=PASSWORD, roles=["finance"])
 

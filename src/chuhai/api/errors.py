@@ -43,7 +43,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return answer(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             FieldError(_field_of(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
             for e in exc.errors()
@@ -51,7 +51,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return answer(request, ValidationFailed(errors))
 
     @app.exception_handler(StaleDataError)
-    async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
+    async def stale(request: Request, exc: StaleDataError) -> Response:
         return problem_response(
             Conflict("someone else changed this record at the same time; reload and try again"),
             request,
@@ -60,11 +60,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def bad_data(request: Request, exc: DataError) -> Response:
         # a safety net: services check lengths and ranges, the database has the last word
-        return answer(request, ValidationFailed([FieldError("body", "a value does not fit its "
-                                                           "field (too long or out of range)")]))
+        return answer(
+            request,
+            ValidationFailed(
+                [FieldError("body", "a value does not fit its field (too long or out of range)")]
+            ),
+        )
 
     @app.exception_handler(IntegrityError)
-    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity(request: Request, exc: IntegrityError) -> Response:
         # a uniqueness race the services' own checks could not see (two requests at once)
         return answer(
             request,

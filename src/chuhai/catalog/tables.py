@@ -144,7 +144,8 @@ class CertificateRow(Base):
 
 
 class ComplianceRuleRow(Base):
-    """A dated, sourced rule: goods prohibited, or needing a certificate, per market and category."""
+    """A dated, sourced rule: goods prohibited, or needing a certificate, per market and
+    category."""
 
     __tablename__ = "compliance_rules"
 
