@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import chuhai.catalog.tables
 import chuhai.core.tables
+import chuhai.customs.tables
+import chuhai.finance.tables
 import chuhai.markets.tables
 import chuhai.parties.tables
+import chuhai.pricing.tables
 from chuhai.core.db import Base
 
 metadata = Base.metadata

@@ -62,6 +62,8 @@ class SkuRow(Base):
     height_mm: Mapped[int]
     materials: Mapped[str] = mapped_column(String(300), default="")
     origin_country: Mapped[str] = mapped_column(String(2), default="CN")
+    # HS 2022 six-digit subheading, confirmed by customs staff (None until classified)
+    hs_code: Mapped[str | None] = mapped_column(String(10), index=True)
     supply_price_amount: Mapped[int]  # minor units (fen)
     supply_price_currency: Mapped[str] = mapped_column(String(3), default="CNY")
     moq: Mapped[int]

@@ -1,0 +1,44 @@
+"""Development helper: rewrite migration 0002 from the tables the code declares now.
+
+0001 is released and never changes; until 0002 is released, every capability that adds
+tables re-runs this, which autogenerates 0002 against a scratch database at 0001.
+
+    python scripts/regenerate_migration.py
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from alembic import command
+
+from chuhai.core.db import MIGRATIONS_DIR, alembic_config
+
+REVISION = "0002"
+MESSAGE = "pricing, customs and FX"
+
+
+def main() -> None:
+    versions = MIGRATIONS_DIR / "versions"
+    for old in versions.glob(f"{REVISION}_*.py"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as scratch:
+        config = alembic_config(f"sqlite:///{Path(scratch) / 'scratch.db'}")
+        command.upgrade(config, "0001")
+        command.revision(config, message=MESSAGE, autogenerate=True, rev_id=REVISION)
+    generated = next(versions.glob(f"{REVISION}_*.py"))
+    text = generated.read_text()
+    text = re.sub(
+        r"chuhai\.core\.db\.UTCDateTime\(timezone=True\)", "sa.DateTime(timezone=True)", text
+    )
+    text = text.replace("import chuhai.core.db\n", "")
+    target = versions / f"{REVISION}_pricing_customs_fx.py"
+    generated.unlink()
+    target.write_text(text)
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

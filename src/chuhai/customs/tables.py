@@ -1,0 +1,3 @@
+"""Tables of the customs capability."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the finance capability."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the pricing capability."""
+
+from __future__ import annotations
