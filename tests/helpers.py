@@ -68,3 +68,36 @@ def product_json(ref: str = "MUG-350", **changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+
+def list_product(unit: Any, world: Any, product_draft: ProductDraft, markets: list[str]) -> str:
+    """Take a product through every review to listed, through the services; its id."""
+    from chuhai.catalog import listing, service
+
+    with unit(world["supplier_a"]) as ctx:
+        product = service.create_product(ctx, product_draft)
+        service.add_image(ctx, product.id, png_bytes(), "p.png")
+        listing.submit(ctx, product.id)
+    with unit(world["compliance"]) as ctx:
+        listing.start_compliance_review(ctx, product.id)
+        listing.pass_compliance(ctx, product.id)
+        listing.pass_ip(ctx, product.id, "cleared")
+    with unit(world["merchandiser"]) as ctx:
+        listing.accept_offer(ctx, product.id)
+    with unit(world["logistics"]) as ctx:
+        listing.receive_sample(ctx, product.id)
+        listing.record_check(ctx, product.id, name="finish", passed=True)
+        listing.pass_qc(ctx, product.id)
+    with unit(world["merchandiser"]) as ctx:
+        listing.list_in_markets(ctx, product.id, markets)
+    return product.id
+
+
+def import_fx(unit: Any, world: Any, on: str, rates: dict[str, str]) -> None:
+    """CNY→currency rates for one day, through the finance service's CSV import."""
+    from chuhai.finance import service as finance
+
+    lines = ["date,base,quote,rate"] + [f"{on},CNY,{q},{r}" for q, r in rates.items()]
+    with unit(world["finance"]) as ctx:
+        report = finance.import_rates_csv(ctx, "rates.csv", "\n".join(lines).encode())
+        assert report.ok, report.errors

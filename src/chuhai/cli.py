@@ -1,4 +1,4 @@
-"""The `chuhai` command: demo, serve, db upgrade, users, catalog import.
+"""The `chuhai` command: demo, serve, db upgrade, users, catalog import, FX rates.
 
 Errors are one plain sentence on stderr and a non-zero exit; nothing is half-written.
 """
@@ -6,10 +6,13 @@ Errors are one plain sentence on stderr and a non-zero exit; nothing is half-wri
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from chuhai.core.auth import SYSTEM
@@ -30,13 +33,27 @@ catalog_app = typer.Typer(help="Supplier catalogs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(catalog_app, name="catalog")
+fx_app = typer.Typer(help="Exchange rates: the ECB's and imported ones.", no_args_is_help=True)
+app.add_typer(fx_app, name="fx")
+prices_app = typer.Typer(
+    help="The price book: landed cost and price of every SKU in every market.", no_args_is_help=True
+)
+app.add_typer(prices_app, name="prices")
+customs_app = typer.Typer(help="Customs: HS codes and export declarations.", no_args_is_help=True)
+app.add_typer(customs_app, name="customs")
+declare_app = typer.Typer(
+    help="Export declarations by mode: 9610 parcels and consolidations, 9710, 9810, 1210.",
+    no_args_is_help=True,
+)
+customs_app.add_typer(declare_app, name="declare")
 
 out = Console()
 err = Console(stderr=True)
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    # the message is shown as written: "[embeddings]" is text, not Rich markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -187,6 +204,466 @@ def catalog_import(
             raise fail(report.summary())
         uow.commit()
     out.print(f"{report.summary()} (supplier {supplier}).")
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option} {text!r} is not a date like 2026-11-28") from None
+
+
+@fx_app.command("load-ecb")
+def fx_load_ecb(
+    since: str = typer.Option(None, help="First day to load, YYYY-MM-DD; default two years back."),
+    all_currencies: bool = typer.Option(
+        False, "--all-currencies", help="Every currency the ECB publishes, not only the markets'."
+    ),
+) -> None:
+    """Store the ECB reference rates bundled with chuhai that are not stored yet."""
+    from chuhai.finance.service import load_ecb
+
+    first = _day(since, "--since")
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            done = load_ecb(ctx, since=first, all_currencies=all_currencies)
+        except ChuhaiError as exc:
+            raise fail(exc.detail) from None
+        uow.commit()
+    out.print(
+        f"Stored {done.added} ECB rates (EUR to {', '.join(done.currencies)}) since "
+        f"{done.since.isoformat()}; the bundled ECB data ends {done.data_ends.isoformat()}."
+    )
+    if done.unpublished:
+        out.print(
+            f"The ECB publishes no rate for {', '.join(done.unpublished)}; "
+            "import those with `chuhai fx import`."
+        )
+
+
+@fx_app.command("import")
+def fx_import(
+    file: Path = typer.Argument(..., help="A CSV file: date, base, quote, rate[, source]."),
+    source: str = typer.Option("IMPORT", help="The source of rows that name none, e.g. BOC."),
+) -> None:
+    """Import exchange rates from CSV; any bad row means nothing is stored."""
+    from chuhai.finance.service import import_rates_csv
+
+    if not file.is_file():
+        raise fail(f"{file} is not a readable file")
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            report = import_rates_csv(ctx, file.name, file.read_bytes(), default_source=source)
+        except ChuhaiError as exc:
+            raise fail(exc.detail) from None
+        if not report.ok:
+            table = Table(title=report.summary())
+            for column in ("row", "column", "problem"):
+                table.add_column(column)
+            for e in report.errors:
+                table.add_row(str(e.row), e.field, e.message)
+            err.print(table)
+            raise fail(report.summary())
+        uow.commit()
+    out.print(f"{report.summary()}.")
+
+
+@fx_app.command("rate")
+def fx_rate(
+    base: str = typer.Argument(..., help="The currency converted from, e.g. CNY."),
+    quote: str = typer.Argument(..., help="The currency converted to, e.g. USD."),
+    on: str = typer.Option(None, help="The day, YYYY-MM-DD; default today."),
+    max_age_days: int = typer.Option(
+        None, help="Refuse rates older than this many days (default CHUHAI_FX_MAX_AGE_DAYS)."
+    ),
+) -> None:
+    """Print the rate used for BASE to QUOTE on a day, or why there is none."""
+    from chuhai.finance.fx import rate_text
+    from chuhai.finance.service import lookup_rate
+
+    day = _day(on, "--on")
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            rate = lookup_rate(ctx, base.upper(), quote.upper(), day, max_age_days)
+        except ChuhaiError as exc:
+            raise fail(exc.detail) from None
+    out.print(
+        f"1 {rate.base} = {rate_text(rate.rate)} {rate.quote} "
+        f"on {rate.on.isoformat()} ({rate.source})",
+        highlight=False,
+    )
+    if rate.derived_via:
+        out.print(f"derived: {rate.derived_via}", highlight=False)
+
+
+@prices_app.command("rebuild")
+def prices_rebuild(
+    on: str = typer.Option(None, help="Price for this day (YYYY-MM-DD); default today."),
+) -> None:
+    """Recompute the price book for every listed SKU, with the rules and FX rate of the day."""
+    from datetime import date
+
+    from chuhai.pricing.service import rebuild_price_book
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise fail(f"--on {on!r} is not a date (YYYY-MM-DD)") from None
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        with out.status("Pricing every listed SKU in every market…"):
+            try:
+                report = rebuild_price_book(ctx, day)
+            except ChuhaiError as exc:
+                raise fail(exc.detail) from None
+        uow.commit()
+    out.print(report.summary())
+    for problem in (report.problems or [])[:20]:
+        out.print(f"  refused: {problem}", highlight=False)
+    if report.problems and len(report.problems) > 20:
+        out.print(f"  … and {len(report.problems) - 20} more")
+
+
+# --- customs declare ----------------------------------------------------------------------------
+
+
+def _declaration_id(ctx: Context, ref: str) -> str:
+    """A declaration's id from its id or its number."""
+    from chuhai.customs import declaration_service as customs
+
+    if ref.startswith("dcl_"):
+        return customs.visible_declaration(ctx, ref).id
+    return customs.declaration_by_number(ctx, ref).id
+
+
+def _print_declaration(ctx: Context, declaration_id: str) -> None:
+    from chuhai.core.money import format_minor
+    from chuhai.customs import declaration_service as customs
+
+    view = customs.declaration_view(ctx, declaration_id)
+    row = view.row
+    out.print(
+        f"[bold]{row.number}[/] {row.mode} {row.kind} [bold]{row.state}[/]"
+        f"{'  customs ' + row.authority_reference if row.authority_reference else ''}",
+        highlight=False,
+    )
+    out.print(
+        f"exporter {row.exporter_name_en or row.exporter_name} · to {row.destination_country} "
+        f"by {row.transport_mode} · {format_minor(row.total_value_minor, row.currency)}"
+        f" · rebate estimate {format_minor(view.rebate.total_cny_minor, 'CNY')}",
+        highlight=False,
+    )
+    table = Table()
+    for column in ("#", "HS", "description", "qty", "unit price", "value"):
+        table.add_column(column)
+    for line in view.lines:
+        table.add_row(
+            str(line.line_no),
+            line.hs_code,
+            line.description,
+            f"{line.quantity} {line.unit}",
+            format_minor(line.unit_price_minor, line.currency),
+            format_minor(line.value_minor, line.currency),
+        )
+    out.print(table)
+    last = view.responses[-1] if view.responses else None
+    if last is not None and last.reasons:
+        for reason in last.reasons:
+            out.print(f"  {last.outcome}: {reason['field']}: {reason['message']}", highlight=False)
+
+
+def _customs_unit(work: Callable[[Context], str | None], *, commit: bool = True) -> None:
+    """Run `work` in one unit of work as the system; print what it returns; a refusal is one
+    sentence (with the fields it names) and exit 1, nothing written."""
+    from chuhai.core.errors import ValidationFailed
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            shown = work(ctx)
+        except ValidationFailed as exc:
+            for problem in exc.errors[1:]:
+                err.print(f"  {problem.field}: {problem.message}", highlight=False)
+            raise fail(
+                f"{exc.errors[0].field}: {exc.errors[0].message}" if exc.errors else exc.detail
+            ) from None
+        except ChuhaiError as exc:
+            raise fail(exc.detail) from None
+        if commit:
+            uow.commit()
+        if shown:
+            _print_declaration(ctx, shown)
+
+
+@declare_app.command("create")
+def declare_create(
+    file: Path = typer.Argument(
+        ..., help="The declaration as JSON, as POST /customs/declarations takes it."
+    ),
+) -> None:
+    """Make a draft declaration from a JSON file; any broken rule means nothing is written."""
+    import json
+
+    from pydantic import ValidationError
+
+    from chuhai.api.customs_declarations import DeclarationIn, draft_of
+    from chuhai.customs import declaration_service as customs
+
+    if not file.is_file():
+        raise fail(f"{file} is not a readable file")
+    try:
+        body = DeclarationIn.model_validate(json.loads(file.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as exc:
+        raise fail(f"{file} is not JSON: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise fail(f"{where}: {first['msg']}") from None
+    _customs_unit(lambda ctx: customs.create_declaration(ctx, draft_of(body)).id)
+
+
+@declare_app.command("list")
+def declare_list(
+    mode: str = typer.Option(None, help="9610, 9710, 9810 or 1210."),
+    state: str = typer.Option(None, help="draft, submitted, cleared, held, rejected, cancelled."),
+    period: str = typer.Option(None, help="9610: a month, YYYY-MM."),
+    limit: int = typer.Option(50, help="At most this many, newest first."),
+) -> None:
+    """List declarations, newest first."""
+    from chuhai.core.money import format_minor
+    from chuhai.customs import declaration_service as customs
+
+    def show(ctx: Context) -> None:
+        page = customs.list_declarations(ctx, mode=mode, state=state, period=period, limit=limit)
+        table = Table(title=f"{page.total} declaration(s)")
+        table.add_column("number", no_wrap=True, min_width=20)  # 9610-20261128-7K3QZX
+        for column in ("mode", "state", "exporter", "to", "value", "customs no."):
+            table.add_column(column)
+        for row in page.items:
+            table.add_row(
+                row.number,
+                f"{row.mode} {row.kind}",
+                row.state,
+                row.exporter_name_en or row.exporter_name,
+                row.destination_country,
+                format_minor(row.total_value_minor, row.currency),
+                row.authority_reference or "",
+            )
+        out.print(table)
+
+    _customs_unit(lambda ctx: show(ctx), commit=False)
+
+
+@declare_app.command("show")
+def declare_show(declaration: str = typer.Argument(..., help="Its number or id.")) -> None:
+    """A declaration's particulars, lines, rebate estimate and the authority's last answer."""
+    _customs_unit(lambda ctx: _declaration_id(ctx, declaration), commit=False)
+
+
+@declare_app.command("submit")
+def declare_submit(
+    declaration: str = typer.Argument(..., help="Its number or id."),
+    note: str = typer.Option("", help="A note kept with the submission."),
+) -> None:
+    """File a draft with the customs authority and print its answer."""
+    from chuhai.customs import declaration_service as customs
+
+    _customs_unit(lambda ctx: customs.submit(ctx, _declaration_id(ctx, declaration), note).id)
+
+
+@declare_app.command("resubmit")
+def declare_resubmit(
+    declaration: str = typer.Argument(..., help="Its number or id."),
+    response: str = typer.Option(..., help="The answer to the hold (the inspection's outcome)."),
+) -> None:
+    """File a held declaration again with the answer to the hold."""
+    from chuhai.customs import declaration_service as customs
+
+    _customs_unit(lambda ctx: customs.resubmit(ctx, _declaration_id(ctx, declaration), response).id)
+
+
+@declare_app.command("revise")
+def declare_revise(
+    declaration: str = typer.Argument(..., help="Its number or id."),
+    note: str = typer.Option("", help="What will be corrected."),
+) -> None:
+    """Take a rejected declaration back to draft."""
+    from chuhai.customs import declaration_service as customs
+
+    _customs_unit(lambda ctx: customs.revise(ctx, _declaration_id(ctx, declaration), note).id)
+
+
+@declare_app.command("cancel")
+def declare_cancel(
+    declaration: str = typer.Argument(..., help="Its number or id."),
+    reason: str = typer.Option(..., help="Why it is withdrawn."),
+) -> None:
+    """Withdraw a declaration that is not cleared (a consolidation frees its parcels)."""
+    from chuhai.customs import declaration_service as customs
+
+    _customs_unit(lambda ctx: customs.cancel(ctx, _declaration_id(ctx, declaration), reason).id)
+
+
+@declare_app.command("consolidate")
+def declare_consolidate(
+    period: str = typer.Option(..., help="The month the parcels were cleared in, YYYY-MM."),
+    parcel: list[str] = typer.Option(
+        None, "--parcel", help="A parcel's number or id; repeatable. None: every eligible one."
+    ),
+) -> None:
+    """The 9610 consolidated declaration of a month's cleared parcels."""
+    from chuhai.customs import declaration_service as customs
+
+    def make(ctx: Context) -> str:
+        if parcel:
+            ids = [_declaration_id(ctx, p) for p in parcel]
+        else:
+            ids = [p.id for p in customs.eligible_parcels(ctx, period)]
+        return customs.consolidate(ctx, period=period, parcel_ids=ids).id
+
+    _customs_unit(make)
+
+
+@declare_app.command("documents")
+def declare_documents(
+    declaration: str = typer.Argument(..., help="Its number or id."),
+    out_dir: Path = typer.Option(Path("."), "--out", help="The folder to write them to."),
+) -> None:
+    """Write the commercial invoice and the packing list, as PDF and JSON."""
+    import json
+
+    from chuhai.customs import declaration_service as customs
+    from chuhai.customs.documents import DOCUMENT_KINDS
+
+    written: list[Path] = []
+
+    def write(ctx: Context) -> None:
+        declaration_id = _declaration_id(ctx, declaration)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for kind in DOCUMENT_KINDS:
+            body = customs.document_json(ctx, declaration_id, kind)
+            name, pdf = customs.document_pdf(ctx, declaration_id, kind)
+            stem = name.removesuffix(".pdf")
+            (out_dir / name).write_bytes(pdf)
+            (out_dir / f"{stem}.json").write_text(
+                json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            written.extend([out_dir / name, out_dir / f"{stem}.json"])
+
+    _customs_unit(write, commit=False)
+    for path in written:
+        out.print(f"wrote {path}", highlight=False)
+
+
+# --- customs suggest-hs -------------------------------------------------------------------------
+
+
+def _hs_rows(file: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The rows of a CSV with a `description` column (and optionally `material`)."""
+    import csv
+
+    from chuhai.customs.hs_service import MAX_DESCRIPTION_CHARS
+
+    try:
+        text = file.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{file} is not a readable UTF-8 CSV file ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    columns = list(reader.fieldnames or [])
+    if "description" not in columns:
+        raise fail(f"{file} has no description column (it has: {', '.join(columns) or 'none'})")
+    rows = [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+    if not rows:
+        raise fail(f"{file} has no rows under its header")
+    for number, row in enumerate(rows, start=2):
+        if not row["description"].strip():
+            raise fail(f"row {number}: description is empty")
+        if len(row["description"]) > MAX_DESCRIPTION_CHARS:
+            raise fail(f"row {number}: description is over {MAX_DESCRIPTION_CHARS:,} characters")
+    return columns, rows
+
+
+@customs_app.command("suggest-hs")
+def customs_suggest_hs(
+    description: str = typer.Argument(None, help="One product description (or use --file)."),
+    file: Path = typer.Option(
+        None, "--file", help="A CSV with a description column; other columns are passed through."
+    ),
+    material: str = typer.Option("", help="The product's material, for one description."),
+    top: int = typer.Option(5, min=1, max=10, help="How many codes per product."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per row, one per line."),
+    embeddings: bool = typer.Option(
+        False, "--embeddings", help="Add the optional all-MiniLM-L6-v2 model (chuhai[embeddings])."
+    ),
+) -> None:
+    """Suggest HS 2022 subheadings (six digits) for product descriptions, best first."""
+    import json
+
+    from chuhai.customs import hs_service
+    from chuhai.customs.hs_classify import ProductText
+
+    if (description is None) == (file is None):
+        raise fail("give one description, or --file F.csv, not both")
+    if file is not None:
+        if not file.is_file():
+            raise fail(f"{file} is not a readable file")
+        columns, rows = _hs_rows(file)
+    else:
+        if not description.strip():
+            raise fail("the description is empty")
+        columns, rows = ["description"], [{"description": description, "material": material}]
+    products = [ProductText(row["description"], material=row.get("material", "")) for row in rows]
+    settings = load_settings()
+    db = _ready_database(settings)
+    found: list[list[hs_service.SuggestedCode]] = []
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            for start in range(0, len(products), hs_service.MAX_BATCH):
+                chunk = products[start : start + hs_service.MAX_BATCH]
+                found += hs_service.suggest(ctx, chunk, top, embeddings=embeddings)
+        except ChuhaiError as exc:
+            raise fail(exc.detail) from None
+    if as_json:
+        for row, suggestions in zip(rows, found, strict=True):
+            passed: dict[str, object] = {k: row.get(k, "") for k in columns}
+            passed["suggestions"] = [
+                {"code": s.code, "dotted": s.dotted, "score": s.score, "description": s.description}
+                for s in suggestions
+            ]
+            typer.echo(json.dumps(passed, ensure_ascii=False))
+        return
+    table = Table(title=f"HS 2022 suggestions (top {top})", show_lines=True)
+    table.add_column("#", justify="right")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    table.add_column("code")
+    table.add_column("score", justify="right")
+    table.add_column("subheading", overflow="ellipsis", max_width=60)
+    for number, (row, suggestions) in enumerate(zip(rows, found, strict=True), start=1):
+        table.add_row(
+            str(number),
+            *[row.get(k, "") for k in columns],
+            "\n".join(s.dotted for s in suggestions),
+            "\n".join(f"{s.score:.3f}" for s in suggestions),
+            "\n".join(s.description[:60] for s in suggestions),
+        )
+    out.print(table)
 
 
 def main() -> None:  # pragma: no cover - console-script shim

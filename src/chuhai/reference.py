@@ -1,4 +1,5 @@
-"""Reference data every installation needs (markets, categories, compliance rules), loaded
+"""Reference data every installation needs (markets, categories, compliance rules, pricing
+rules and market pricing policies), loaded
 from the packaged data files. Idempotent: what operators changed is left as it is."""
 
 from __future__ import annotations
@@ -7,7 +8,9 @@ from chuhai.catalog.registry import seed_rules
 from chuhai.catalog.service import seed_categories
 from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.db import Database
+from chuhai.customs.declaration_service import seed_rebate_rates
 from chuhai.markets.service import seed_markets
+from chuhai.pricing.service import seed_pricing
 
 
 def load_reference_data(db: Database, clock: Clock | None = None) -> dict[str, int]:
@@ -19,5 +22,7 @@ def load_reference_data(db: Database, clock: Clock | None = None) -> dict[str, i
         }
         uow.session.flush()
         added["compliance_rules"] = seed_rules(uow.session)
+        added["pricing_rules"] = seed_pricing(uow.session, now)
+        added["rebate_rates"] = seed_rebate_rates(uow.session, now)
         uow.commit()
     return added

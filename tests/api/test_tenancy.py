@@ -15,7 +15,15 @@ from helpers import draft, png_bytes
 
 # path parameters that name a tenant's record, and those that name platform data
 TENANT_PARAMS = {"supplier_id", "product_id", "sku_id", "image_id", "file_id", "token_id"}
-PLATFORM_PARAMS = {"market_code", "brand_id", "rule_id"}
+PLATFORM_PARAMS = {
+    "market_code",
+    "brand_id",
+    "rule_id",
+    "route",
+    "declaration_id",
+    "document",
+    "code",  # an HS code: /customs/hs/codes/{code}
+}
 PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
 
 
@@ -52,6 +60,15 @@ def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
 
 
 def _request_kwargs(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    query = {
+        p["name"]: _example(p["schema"], components)
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+    return {"params": query, **_body(operation, components)}
+
+
+def _body(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     content = operation.get("requestBody", {}).get("content", {})
     if "application/json" in content:
         return {"json": _example(content["application/json"]["schema"], components)}
@@ -85,6 +102,7 @@ def records_of_b(unit, world, tokens):
         "market_code": "US",
         "brand_id": brand.id,
         "rule_id": rule.id,
+        "route": "9610",
     }
 
 

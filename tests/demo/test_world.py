@@ -185,3 +185,23 @@ def test_credit_codes_are_deterministic_and_valid() -> None:
     again = [credit_code(random.Random(7), "330782") for _ in range(3)]
     assert first == again
     assert all(uscc.is_valid(code) and code.startswith("91330782") for code in first)
+
+
+def test_the_catalog_is_priced_for_the_day_in_every_listed_market(seeded) -> None:
+    db, first, second, _ = seeded
+    with db.engine.connect() as connection:
+        statuses = dict(
+            connection.execute(
+                text("SELECT status, count(*) FROM price_book GROUP BY status")
+            ).all()
+        )
+        unpriced = connection.execute(
+            text(
+                "SELECT count(*) FROM skus s JOIN product_markets m ON m.product_id = s.product_id "
+                "AND m.status = 'listed' LEFT JOIN price_book p ON p.sku_id = s.id "
+                "AND p.market_code = m.market_code WHERE p.sku_id IS NULL"
+            )
+        ).scalar_one()
+    assert statuses.get("active", 0) > 1000 and "refused" not in statuses
+    assert unpriced == 0
+    assert "0 refused" in first.pricing and "0 prices set" in second.pricing

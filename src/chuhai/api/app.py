@@ -9,7 +9,17 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from chuhai import __version__
-from chuhai.api import auth, catalog, markets, parties, registry
+from chuhai.api import (
+    auth,
+    catalog,
+    customs_declarations,
+    customs_hs,
+    fx,
+    markets,
+    parties,
+    pricing,
+    registry,
+)
 from chuhai.api.errors import install_problem_handlers
 from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.db import Database, schema_problem
@@ -40,7 +50,17 @@ def create_app(
     app.state.runtime = Runtime(settings=settings, db=db, clock=clock or SystemClock())
     install_problem_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, parties, markets, catalog, registry):
+    for module in (
+        auth,
+        parties,
+        markets,
+        catalog,
+        registry,
+        fx,
+        pricing,
+        customs_declarations,
+        customs_hs,
+    ):
         api.include_router(module.router)
     app.include_router(api)
 

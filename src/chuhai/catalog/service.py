@@ -171,6 +171,19 @@ def category_codes(session: Session) -> set[str]:
     return set(session.scalars(select(CategoryRow.code)))
 
 
+def listed_sku_markets(session: Session, sku_ids: list[str] | None = None) -> list[tuple[str, str]]:
+    """(SKU id, market code) for every SKU of a product listed in that market."""
+    query = (
+        select(SkuRow.id, ProductMarketRow.market_code)
+        .join(ProductMarketRow, ProductMarketRow.product_id == SkuRow.product_id)
+        .where(ProductMarketRow.status == "listed")
+        .order_by(SkuRow.id, ProductMarketRow.market_code)
+    )
+    if sku_ids is not None:
+        query = query.where(SkuRow.id.in_(sku_ids))
+    return [(sku_id, market) for sku_id, market in session.execute(query)]
+
+
 def certificate_types(session: Session) -> list[str]:
     """The certificate types a supplier can upload: those any rule asks for, and common ones."""
     required = session.scalars(select(ComplianceRuleRow.certificate_type).distinct())
@@ -462,6 +475,22 @@ def add_certificate(
     product.updated_at = ctx.now()
     ctx.session.flush()
     return row
+
+
+def set_hs_code(ctx: Context, sku_id: str, code: str) -> SkuRow:
+    """Keep the SKU's HS subheading (six digits) as customs staff confirmed it.
+
+    `customs.hs_service.confirm_hs_code` is the use case: it checks the code against the
+    nomenclature and records the confirmation; this only keeps the SKU's column in step.
+    """
+    ctx.actor.require("hs.confirm")
+    sku = visible_sku(ctx, sku_id)
+    if not (len(code) == 6 and code.isdigit()):
+        raise ValidationFailed.one("hs_code", "an HS subheading is six digits, e.g. 691200")
+    sku.hs_code = code
+    sku.updated_at = ctx.now()
+    ctx.session.flush()
+    return sku
 
 
 # --- bulk import -------------------------------------------------------------------------------

@@ -58,6 +58,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "rules.manage": frozenset({Role.COMPLIANCE}),
     "markets.read": OPERATOR_ROLES | {Role.SUPPLIER, Role.STUDIO},
     "markets.manage": frozenset({Role.MERCHANDISER}),
+    "customs.read": OPERATOR_ROLES,
+    "customs.declare": frozenset({Role.CUSTOMS}),
+    "hs.suggest": OPERATOR_ROLES,
+    "hs.confirm": frozenset({Role.CUSTOMS, Role.COMPLIANCE}),
+    "fx.read": OPERATOR_ROLES,
+    "fx.manage": frozenset({Role.FINANCE}),
+    "pricing.read": OPERATOR_ROLES,
+    "pricing.rules": frozenset({Role.MERCHANDISER, Role.CUSTOMS, Role.FINANCE}),
+    "pricing.quote": OPERATOR_ROLES,
 }
 
 

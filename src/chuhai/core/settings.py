@@ -23,6 +23,8 @@ class Settings:
     max_document_bytes: int = 10 * MIB
     max_import_bytes: int = 20 * MIB
     session_hours: int = 12
+    # an FX rate older than this many days before the day it is used for is refused
+    fx_max_age_days: int = 7
 
     @property
     def files_dir(self) -> Path:
@@ -37,4 +39,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         max_image_bytes=int(env.get("CHUHAI_MAX_IMAGE_BYTES", 5 * MIB)),
+        fx_max_age_days=int(env.get("CHUHAI_FX_MAX_AGE_DAYS", 7)),
     )

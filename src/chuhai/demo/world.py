@@ -312,6 +312,7 @@ class DemoSummary:
     customers: int = 0
     users: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    pricing: str = ""
 
     def describe(self) -> str:
         counts = (
@@ -320,11 +321,13 @@ class DemoSummary:
             f"studios, {self.customers} customers, {self.users} users"
         )
         if self.created:
-            return (
+            text = (
                 f"Created the demo world: {counts}.\nEvery other supplier has a user "
                 f"sup-<supplier code in lower case>, all with the same password."
             )
-        return f"The demo world already exists ({counts}); nothing was created."
+        else:
+            text = f"The demo world already exists ({counts}); nothing was created."
+        return f"{text}\n{self.pricing}" if self.pricing else text
 
 
 def _logins() -> list[tuple[str, str]]:
@@ -346,14 +349,18 @@ def _summary(session: Session, created: bool) -> DemoSummary:
             select(ProductRow.state, func.count()).group_by(ProductRow.state)
         )
     }
+    parties = party_counts(session)
     return DemoSummary(
         created=created,
         logins=_logins(),
+        suppliers=parties["suppliers"],
         products=_count(session, ProductRow),
         skus=_count(session, SkuRow),
         listed=states.get(State.LISTED, 0),
         brands=_count(session, BrandRow),
-        **party_counts(session),
+        studios=parties["studios"],
+        customers=parties["customers"],
+        users=parties["users"],
         states=states,
     )
 
@@ -362,16 +369,62 @@ def _summary(session: Session, created: bool) -> DemoSummary:
 
 
 def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> DemoSummary:
-    """Create the demo world unless it exists; return what the database now holds."""
+    """Create the demo world unless it exists, and price its catalog for today; return what
+    the database now holds."""
     now = (clock or SystemClock()).now()
     with db.unit_of_work() as uow:
         session = uow.session
-        if find_supplier(session, MARKER_SUPPLIER) is not None:
-            return _summary(session, created=False)
-        world = _World(session, settings, now)
-        world.build()
+        created = find_supplier(session, MARKER_SUPPLIER) is None
+        if created:
+            _World(session, settings, now).build()
+            uow.commit()
+    pricing = price_the_catalog(db, settings, now)
+    with db.unit_of_work() as uow:
+        summary = _summary(uow.session, created=created)
+    summary.pricing = pricing
+    return summary
+
+
+DEMO_SOURCE = "DEMO"
+
+
+def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
+    """Load the ECB history, carry its newest rates forward to today as DEMO rates (the
+    bundled ECB file ends at its package's release; a real platform imports the day's rates),
+    and rebuild the price book. Runs on every `chuhai demo`, so the prices are today's."""
+    from chuhai.finance import service as finance
+    from chuhai.markets.service import active_market_currencies
+    from chuhai.pricing.service import rebuild_price_book
+
+    today = now.date()
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, _operator(uow.session, "finance"), FixedClock(now), settings)
+        finance.load_ecb_rates(
+            uow.session, since=today - timedelta(days=730), clock=FixedClock(now)
+        )
+        newest = finance.ecb_history().last_day
+        lines = ["date,base,quote,rate,source"]
+        for currency in sorted(active_market_currencies(uow.session) - {"CNY"}):
+            rate = finance.rate_on(uow.session, "CNY", currency, min(newest, today), 3650)
+            carried = rate.rate.quantize(Decimal("1e-10"))  # imports take 12 decimals at most
+            lines.append(f"{today.isoformat()},CNY,{currency},{carried},{DEMO_SOURCE}")
+        report = finance.import_rates_csv(ctx, "demo-rates.csv", "\n".join(lines).encode())
+        if not report.ok:
+            raise RuntimeError(f"demo rates refused: {report.errors[:3]}")
+        ctx.actor = _operator(uow.session, "merchandiser")
+        rebuilt = rebuild_price_book(ctx, today)
         uow.commit()
-        return _summary(session, created=True)
+    return (
+        f"Prices for {today}: {rebuilt.summary()} (FX: the ECB's rates of {newest} carried "
+        f"forward as '{DEMO_SOURCE}' rates for today)."
+    )
+
+
+def _operator(session: Session, username: str) -> Actor:
+    user = find_user(session, username)
+    if user is None:  # pragma: no cover - the demo's operators exist once the world does
+        raise RuntimeError(f"the demo operator {username!r} is missing")
+    return actor_for(user)
 
 
 def _data(name: str) -> Any:

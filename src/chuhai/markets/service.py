@@ -73,6 +73,11 @@ def active_market_codes(session: Session) -> set[str]:
     return set(session.scalars(select(MarketRow.code).where(MarketRow.active.is_(True))))
 
 
+def active_market_currencies(session: Session) -> set[str]:
+    """The currencies the active markets sell in (for the FX rates the platform needs)."""
+    return set(session.scalars(select(MarketRow.currency).where(MarketRow.active.is_(True))))
+
+
 def create_market(ctx: Context, spec: MarketSpec) -> MarketRow:
     ctx.actor.require("markets.manage")
     if errors := spec.errors() + _length_errors(spec):

@@ -9,6 +9,7 @@ import chuhai.catalog.tables  # noqa: F401, E402
 import chuhai.core.tables  # noqa: F401, E402
 import chuhai.markets.tables  # noqa: F401, E402
 import chuhai.parties.tables  # noqa: F401, E402
+import chuhai.schema  # noqa: F401, E402  (imports every capability's tables)
 from chuhai.core.db import Base, make_engine
 
 target_metadata = Base.metadata

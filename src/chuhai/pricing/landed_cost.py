@@ -20,6 +20,7 @@ The price model (all routes):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 BP = 10_000
 MICRO = 1_000_000
@@ -110,13 +111,11 @@ class Breakdown:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def fx_micro_of(cny_to_destination: str | int | float, exponent: int) -> int:
+def fx_micro_of(cny_to_destination: str | int | Decimal, exponent: int) -> int:
     """Destination minor units per CNY fen, × 10^6, from a rate in major units per CNY.
 
     Rates arrive as exact decimal strings; the product with 10^(exponent − 2) keeps JPY
     (0 decimals) and KWD (3) exact to a millionth of a minor unit."""
-    from decimal import ROUND_HALF_UP, Decimal
-
     value = Decimal(str(cny_to_destination)) * (Decimal(10) ** (exponent - 2)) * MICRO
     return int(value.to_integral_value(rounding=ROUND_HALF_UP))
 
@@ -171,6 +170,11 @@ def landed_cost(inputs: Inputs) -> Breakdown:
             note=f"over the low-value threshold ({regime.low_value_threshold})",
         )
     return _priced(inputs, low_value=False)
+
+
+def price_at(inputs: Inputs, *, low_value: bool, note: str = "") -> Breakdown:
+    """The breakdown under a regime chosen by the caller (a basket decides it on its total)."""
+    return _priced(inputs, low_value=low_value, note=note)
 
 
 def _priced(inputs: Inputs, *, low_value: bool, note: str = "") -> Breakdown:
@@ -247,6 +251,10 @@ def _priced(inputs: Inputs, *, low_value: bool, note: str = "") -> Breakdown:
         regime=name,
         notes=(note,) if note else (),
     )
+
+
+def regime_name(inputs: Inputs, *, low_value: bool) -> str:
+    return _charges(inputs, low_value, 0)[3]
 
 
 def _vat_at_sale(inputs: Inputs, low_value: bool) -> bool:

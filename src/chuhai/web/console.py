@@ -69,6 +69,12 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/rules", "Compliance rules"))
     if actor.can("markets.read"):
         items.append(("/markets", "Markets"))
+    if actor.can("pricing.read"):
+        items.append(("/pricing", "Pricing"))
+    if actor.can("fx.read"):
+        items.append(("/fx", "FX rates"))
+    if actor.can("customs.read"):
+        items.append(("/customs/declarations", "Customs"))
     items.append(("/tokens", "API tokens"))
     return items
 
@@ -207,11 +213,25 @@ def _error_page(request: Request, exc: ChuhaiError) -> Response:
 
 
 def mount_console(app: FastAPI) -> None:
-    from chuhai.web import pages_admin, pages_catalog, pages_review
+    from chuhai.web import (
+        pages_admin,
+        pages_catalog,
+        pages_customs,
+        pages_finance,
+        pages_pricing,
+        pages_review,
+    )
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
-    for module in (pages_catalog, pages_review, pages_admin):
+    for module in (
+        pages_catalog,
+        pages_review,
+        pages_admin,
+        pages_finance,
+        pages_customs,
+        pages_pricing,
+    ):
         app.include_router(module.router)
 
     app.state.console_error_page = _error_page

@@ -24,6 +24,7 @@ from chuhai.catalog import service as catalog
 from chuhai.catalog.model import State
 from chuhai.core.errors import ChuhaiError, Conflict, NotFound, ValidationFailed
 from chuhai.core.money import decimal_string
+from chuhai.customs import hs_service
 from chuhai.markets import service as markets
 from chuhai.parties import service as parties
 from chuhai.web.console import Page, error_message, form_page, page_context, redirect, render
@@ -217,6 +218,12 @@ def _product_page(
         "action_labels": ACTION_LABELS,
         "owner": not page.actor.is_operator and page.actor.supplier_id == product.supplier_id,
         "form": {},
+        # the HS classification panel: operators see the suggestions, customs and
+        # compliance confirm a code per SKU
+        "hs": hs_service.classify_product(ctx, product_id)
+        if page.actor.can("hs.suggest")
+        else None,
+        "can_confirm_hs": page.actor.can("hs.confirm"),
         **_negotiation(page, view),
     }
     data.update(overrides)
@@ -507,4 +514,29 @@ def delist(
         product_id,
         lambda: listing.delist(page.ctx, product_id, _text(form, "reason"), codes or None),
         f"Delisted from {', '.join(codes)}." if codes else "Delisted from every market.",
+    )
+
+
+@router.post("/products/{product_id}/actions/confirm-hs")
+def confirm_hs_code(
+    product_id: str, page: Page = Depends(form_page), form: FormData = Depends(submitted_form)
+) -> Response:
+    """Confirm a SKU's HS subheading: the one picked among the suggestions, or another typed in."""
+    sku_id = _text(form, "sku_id")
+    other = _text(form, "other_code").strip()
+    code = other or _text(form, "code")
+    note = _text(form, "note")
+
+    def change() -> object:
+        sku = catalog.visible_sku(page.ctx, sku_id)
+        if sku.product_id != product_id:
+            raise NotFound("no such SKU on this product", field="sku_id")
+        return hs_service.confirm_hs_code(page.ctx, sku_id, code, note)
+
+    return _act(
+        page,
+        product_id,
+        change,
+        "HS code confirmed; later suggestions learn from it.",
+        again={"hs_sku": sku_id, "hs_other_code": other, "hs_note": note},
     )
