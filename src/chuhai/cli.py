@@ -87,12 +87,45 @@ def db_upgrade() -> None:
 
 
 def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
+    import os
+    import threading
+
     import uvicorn
 
     from chuhai.api.app import create_app
 
     application = create_app(settings, db=db)
+    if os.environ.get("CHUHAI_WORKER", "on") != "off":
+        # embedded mode: this process also runs the queued jobs; set CHUHAI_WORKER=off when
+        # separate `chuhai worker` processes do
+        threading.Thread(target=_work, args=(settings, db, 5.0), daemon=True).start()
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def _work(settings: Settings, db: Database, interval: float, once: bool = False) -> None:
+    import time
+
+    import chuhai.pricing.service  # noqa: F401  (registers the pricing jobs)
+    from chuhai.core.jobs import run_pending
+
+    while True:
+        for job in run_pending(db, settings):
+            line = job.result if job.status == "done" else job.error.strip().splitlines()[-1]
+            out.print(f"job {job.kind} {job.status}: {line}", highlight=False)
+        if once:
+            return
+        time.sleep(interval)
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run what is queued, then exit."),
+    interval: float = typer.Option(5.0, help="Seconds between looks at the queue."),
+) -> None:
+    """Run queued background jobs (repricing, …); any number of workers can share the queue."""
+    settings = load_settings()
+    db = _ready_database(settings)
+    _work(settings, db, interval, once)
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import chuhai.catalog.tables
+import chuhai.core.jobs
 import chuhai.core.tables
 import chuhai.customs.tables
 import chuhai.finance.tables

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from chuhai.catalog.tables import ProductRow, SkuRow
 from chuhai.core.tables import StoredFileRow
 from chuhai.parties.tables import SupplierRow
+
 from helpers import png_bytes, product_json
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from chuhai.catalog import registry, service
 from chuhai.parties import service as parties
+
 from helpers import draft, png_bytes
 
 # path parameters that name a tenant's record, and those that name platform data

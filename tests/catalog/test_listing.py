@@ -8,6 +8,7 @@ from sqlalchemy import select
 from chuhai.catalog import listing, registry, service
 from chuhai.catalog.tables import ListingTransitionRow, ProductRow, SkuRow, SupplyPriceChangeRow
 from chuhai.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+
 from helpers import draft, png_bytes
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from chuhai.catalog import listing, service
 from chuhai.catalog.tables import SkuRow, SupplyPriceChangeRow
 from chuhai.core.errors import Conflict, ValidationFailed
+
 from helpers import draft, png_bytes, sku
 
 

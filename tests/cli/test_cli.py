@@ -79,6 +79,7 @@ def test_catalog_import_for_a_real_supplier(env, tmp_path, monkeypatch):
     from chuhai.core.db import Database
     from chuhai.core.settings import load_settings
     from chuhai.parties import service
+
     from conftest import supplier_profile
 
     run(env, "db", "upgrade")
@@ -108,3 +109,10 @@ def test_catalog_import_for_a_real_supplier(env, tmp_path, monkeypatch):
     done = run(env, "catalog", "import", str(good), "--supplier", "YW-1")
     assert done.exit_code == 0, done.output
     assert "1 row, 1 product, 1 SKU, no errors" in done.stdout
+
+
+def test_the_worker_runs_what_is_queued_and_exits_with_once(env):
+    run(env, "db", "upgrade")
+    quiet = run(env, "worker", "--once")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == ""

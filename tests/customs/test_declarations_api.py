@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from declaration_examples import parcel_body, warehouse_body
 
 from chuhai.customs.declarations import period_of
+
+from declaration_examples import parcel_body, warehouse_body
 
 
 def _problem(response, status: int, field: str | None = None) -> dict:  # type: ignore[no-untyped-def]

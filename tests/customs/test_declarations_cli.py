@@ -8,10 +8,11 @@ import json
 import re
 
 import pytest
-from declaration_examples import parcel_body, warehouse_body
 from typer.testing import CliRunner
 
 from chuhai.cli import app
+
+from declaration_examples import parcel_body, warehouse_body
 
 runner = CliRunner()
 

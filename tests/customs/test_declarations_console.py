@@ -11,10 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from declaration_examples import draft, parcel_body, warehouse_body
 
 from chuhai.customs import declaration_service as customs
 from chuhai.customs.declarations import period_of
+
+from declaration_examples import draft, parcel_body, warehouse_body
 
 PASSWORD = "correct-horse-battery"
 

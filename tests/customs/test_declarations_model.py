@@ -10,14 +10,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from declaration_examples import (
-    PLATFORM,
-    PLATFORM_CREDIT_CODE,
-    bonded_body,
-    draft,
-    parcel_body,
-    warehouse_body,
-)
 
 from chuhai.core.errors import InvalidTransition
 from chuhai.customs import documents, rebates
@@ -38,6 +30,15 @@ from chuhai.customs.declarations import (
     period_of,
 )
 from chuhai.customs.hs import load_nomenclature
+
+from declaration_examples import (
+    PLATFORM,
+    PLATFORM_CREDIT_CODE,
+    bonded_body,
+    draft,
+    parcel_body,
+    warehouse_body,
+)
 
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 EXPORTER = Exporter(

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from declaration_examples import b2b_body, bonded_body, draft, parcel_body, warehouse_body
 from sqlalchemy import func, select
 
 from chuhai.catalog import service as catalog
@@ -25,6 +24,8 @@ from chuhai.customs.tables import (
     DeclarationRow,
     DeclarationTransitionRow,
 )
+
+from declaration_examples import b2b_body, bonded_body, draft, parcel_body, warehouse_body
 from helpers import draft as product_draft
 
 MARCH = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
@@ -267,6 +268,7 @@ def test_a_sku_without_a_confirmed_hs_code_is_refused_naming_the_line(unit, worl
 
 def test_a_supplier_not_verified_cannot_be_the_exporter(unit, world, mug_sku):
     from chuhai.parties import service as parties
+
     from conftest import supplier_profile
 
     with unit(world["merchandiser"]) as ctx:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from chuhai.catalog import service as catalog
+
 from helpers import draft
 
 

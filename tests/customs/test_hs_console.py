@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from chuhai.catalog import listing
 from chuhai.catalog import service as catalog
 from chuhai.customs.tables import HsConfirmationRow
+
 from helpers import draft, png_bytes
 
 PASSWORD = "correct-horse-battery"

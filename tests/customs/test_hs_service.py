@@ -13,6 +13,7 @@ from chuhai.customs import hs_service
 from chuhai.customs.hs import load_seed_examples
 from chuhai.customs.hs_classify import ProductText
 from chuhai.customs.tables import HsConfirmationRow
+
 from helpers import draft, sku
 
 MUG_TEXT = "350 ml ceramic mug ceramic Stoneware mug, dishwasher safe."

@@ -11,6 +11,7 @@ from chuhai.core.clock import FixedClock, SystemClock
 from chuhai.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from chuhai.parties import service
 from chuhai.parties.model import credit_code_error
+
 from conftest import PASSWORD, credit_code, supplier_profile
 
 

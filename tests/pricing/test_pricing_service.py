@@ -11,6 +11,7 @@ from chuhai.catalog import service as catalog
 from chuhai.catalog.tables import SkuRow
 from chuhai.core.errors import Conflict, ValidationFailed
 from chuhai.pricing import service as pricing
+
 from helpers import draft, import_fx, list_product, sku
 
 TODAY = date(2026, 11, 28)

@@ -16,6 +16,7 @@ from chuhai.catalog import listing, service
 from chuhai.catalog.importer import template_csv
 from chuhai.catalog.tables import ProductImageRow, ProductRow, SkuRow
 from chuhai.parties import service as parties
+
 from conftest import PASSWORD
 from helpers import draft, png_bytes
 

@@ -20,6 +20,7 @@ from chuhai.core.money import format_minor
 from chuhai.pricing import service as pricing
 from chuhai.pricing.landed_cost import Breakdown
 from chuhai.web.pages_pricing import RULE_EXAMPLES, rule_scope, rule_value, waterfall
+
 from helpers import draft, import_fx, list_product, sku
 
 PASSWORD = "correct-horse-battery"

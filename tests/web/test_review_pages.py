@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from chuhai.catalog import listing, registry, service
+
 from helpers import draft, png_bytes
 
 PASSWORD = "correct-horse-battery"

@@ -29,6 +29,7 @@ from chuhai.catalog.tables import (
     ReviewFindingRow,
     SupplyPriceChangeRow,
 )
+from chuhai.core import jobs
 from chuhai.core.context import Context
 from chuhai.core.db import length_errors
 from chuhai.core.errors import Conflict, FieldError, Forbidden, ValidationFailed
@@ -643,6 +644,9 @@ def list_in_markets(
         else:
             row.status, row.listed_at, row.delisted_at = "listed", now, None
     _move(ctx, product, "list", note, {"markets": codes})
+    jobs.prices_may_have_changed(
+        ctx.session, ctx.now(), f"{product.ref} listed in {', '.join(codes)}"
+    )
     return product
 
 

@@ -26,6 +26,7 @@ from importlib import resources
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from chuhai.core import jobs
 from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.context import Context
 from chuhai.core.errors import FieldError, ValidationFailed
@@ -207,6 +208,7 @@ def _load_ecb(
                 )
     if rows:
         session.execute(insert(FxRateRow), rows)
+        jobs.prices_may_have_changed(session, now, f"{len(rows)} ECB rates loaded")
     return EcbLoad(len(rows), wanted, since, unpublished, history.last_day)
 
 
@@ -328,6 +330,7 @@ def import_rates_csv(
                 for rate in new
             ],
         )
+        jobs.prices_may_have_changed(ctx.session, now, f"{len(new)} FX rates imported")
     report.added = len(new)
     report.sources = sorted({rate.source for rate in parsed.rates})
     report.pairs = list(dict.fromkeys(f"{r.base}→{r.quote}" for r in parsed.rates))

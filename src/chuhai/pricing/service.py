@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chuhai.catalog import service as catalog
+from chuhai.core import jobs
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
@@ -40,6 +41,7 @@ from chuhai.pricing.rules import (
 from chuhai.pricing.tables import MarketPricingRow, PriceHistoryRow, PriceRow, PricingRuleRow
 
 ROUNDINGS = ("charm99", "whole", "none")
+REPRICE = jobs.REPRICE
 REQUIRED: dict[str, dict[str, type]] = {
     "duty": {
         "tariff_area": str,
@@ -65,6 +67,22 @@ REQUIRED: dict[str, dict[str, type]] = {
     },
     "last_mile": {"market_code": str, "max_weight_g": int, "price": int, "currency": str},
 }
+
+
+# --- repricing in the background ----------------------------------------------------------------
+
+
+def request_repricing(session: Session, now: Any, reason: str) -> None:
+    """Queue a rebuild of the price book (merged with one already waiting)."""
+    jobs.prices_may_have_changed(session, now, reason)
+
+
+def _reprice_job(ctx: Context, payload: dict[str, Any]) -> str:
+    report = rebuild_price_book(ctx, ctx.now().date())
+    return f"{payload.get('reason', 'repricing')}: {report.summary()}"
+
+
+jobs.register(REPRICE, lambda ctx, payload: _reprice_job(ctx, payload))
 
 
 # --- rules --------------------------------------------------------------------------------------
@@ -148,6 +166,7 @@ def add_rule(
         )
     row = _insert_rule(ctx.session, rule, ctx.actor.user_id, ctx.now())
     ctx.session.flush()
+    request_repricing(ctx.session, ctx.now(), f"rule {rule.rule_id} added")
     return row
 
 
@@ -159,6 +178,7 @@ def end_rule(ctx: Context, rule_id_: str, effective_to: date) -> PricingRuleRow:
     if effective_to < row.effective_from:
         raise ValidationFailed.one("effective_to", "is before the rule's effective_from")
     row.effective_to = effective_to
+    request_repricing(ctx.session, ctx.now(), f"rule {rule_id_} ends {effective_to}")
     return row
 
 
@@ -242,6 +262,7 @@ def update_market_pricing(
     for name, value in changes.items():
         setattr(row, name, value)
     row.updated_by, row.updated_at = ctx.actor.user_id, ctx.now()
+    request_repricing(ctx.session, ctx.now(), f"{market_code} pricing policy changed")
     return row
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 01:36:24.423969
+Create Date: 2026-11-28 02:07:09.084691
 """
 
 from __future__ import annotations
@@ -45,6 +45,25 @@ def upgrade() -> None:
     sa.Column('loaded_by', sa.String(length=40), nullable=False),
     sa.PrimaryKeyConstraint('base', 'quote', 'rate_date', 'source', name=op.f('pk_fx_rates'))
     )
+    op.create_table('jobs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('coalesce_key', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('result', sa.Text(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
+    )
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_jobs_coalesce_key'), ['coalesce_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jobs_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_jobs_status'), ['status'], unique=False)
+
     op.create_table('pricing_rules',
     sa.Column('id', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -306,6 +325,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_pricing_rules_kind'))
 
     op.drop_table('pricing_rules')
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_jobs_status'))
+        batch_op.drop_index(batch_op.f('ix_jobs_kind'))
+        batch_op.drop_index(batch_op.f('ix_jobs_coalesce_key'))
+
+    op.drop_table('jobs')
     op.drop_table('fx_rates')
     with op.batch_alter_table('customs_rebate_rates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customs_rebate_rates_hs_prefix'))
