@@ -441,3 +441,20 @@ def test_only_pricing_roles_see_the_policy_forms(sign_in):
 
     assert page.status_code == 200 and 'data-market="JP"' in page.text
     assert "Save JP policy" not in page.text
+
+
+def test_the_product_page_links_each_sku_to_its_landed_cost_for_pricing_staff(
+    unit, world, sign_in, mug
+):
+    with unit(world["merchandiser"]) as ctx:
+        product_id = catalog.visible_sku(ctx, mug).product_id
+    page = sign_in("merchandiser").get(f"/products/{product_id}")
+    assert f'href="/skus/{mug}/pricing?market=DE" data-testid="landed-cost-MUG-9-WHT"' in page.text
+    assert 'class="active">Products' not in page.text
+    own = sign_in("supplier-a").get(f"/products/{product_id}")
+    assert "landed-cost-MUG-9-WHT" not in own.text  # the margin is the platform's
+
+
+def test_sub_pages_highlight_their_section_in_the_navigation(sign_in):
+    page = sign_in("merchandiser").get("/pricing/rules")
+    assert re.search(r'<a href="/pricing" class="active">Pricing</a>', page.text)
