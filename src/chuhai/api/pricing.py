@@ -17,28 +17,10 @@ from chuhai.core.context import Context
 from chuhai.core.money import decimal_string
 from chuhai.pricing import service
 from chuhai.pricing.landed_cost import Breakdown
+from chuhai.pricing.price_book import LINE_NAMES as MONEY_LINES
 from chuhai.pricing.tables import MarketPricingRow, PriceHistoryRow, PriceRow, PricingRuleRow
 
 router = APIRouter(tags=["pricing"])
-
-MONEY_LINES = (
-    "supply",
-    "first_mile",
-    "line_haul",
-    "last_mile",
-    "handling",
-    "fx_buffer",
-    "duty",
-    "import_vat",
-    "sales_vat",
-    "payment_fee",
-    "returns_allowance",
-    "landed_cost",
-    "margin",
-    "net_price",
-    "price",
-    "due_on_import",
-)
 
 
 class RuleIn(Strict):

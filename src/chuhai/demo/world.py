@@ -505,9 +505,10 @@ def colour_of(name: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def _tint(rgb: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
+def _tint(rgb: tuple[int, int, int], towards_white: float) -> tuple[int, int, int]:
     r, g, b = rgb
-    return (int(r + (255 - r) * amount), int(g + (255 - g) * amount), int(b + (255 - b) * amount))
+    w = towards_white
+    return (int(r + (255 - r) * w), int(g + (255 - g) * w), int(b + (255 - b) * w))
 
 
 def _ink(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
