@@ -742,9 +742,10 @@ def quote(
     on = on or ctx.now().date()
     book = rule_book(ctx.session, on)
     market = markets.get_market(ctx, market_code)
+    on_sale = set(catalog.listed_sku_markets(ctx.session, [sku_id for sku_id, _ in items]))
     for sku_id, _ in items:
         catalog.visible_sku(ctx, sku_id)  # another supplier's SKU is not found
-        if (sku_id, market.code) not in set(catalog.listed_sku_markets(ctx.session, [sku_id])):
+        if (sku_id, market.code) not in on_sale:
             raise ValidationFailed.one("items", f"SKU {sku_id} is not on sale in {market.code}")
     prepared = [
         (sku_id, quantity, *sku_inputs(ctx, sku_id, market.code, route, on, book))
