@@ -1,7 +1,8 @@
-"""Development helper: rewrite migration 0002 from the tables the code declares now.
+"""Development helper: rewrite the newest migration from the tables the code declares now.
 
-0001 is released and never changes; until 0002 is released, every capability that adds
-tables re-runs this, which autogenerates 0002 against a scratch database at 0001.
+Released migrations never change (0001 spine, 0002 pricing/customs/FX); until 0003 is
+released, every capability that adds tables re-runs this, which autogenerates 0003
+against a scratch database at 0002.
 
     python scripts/regenerate_migration.py
 """
@@ -16,8 +17,10 @@ from alembic import command
 
 from chuhai.core.db import MIGRATIONS_DIR, alembic_config
 
-REVISION = "0002"
-MESSAGE = "pricing, customs and FX"
+PREVIOUS = "0002"
+REVISION = "0003"
+MESSAGE = "inventory, orders and fulfillment"
+SLUG = "inventory_orders_fulfillment"
 
 
 def main() -> None:
@@ -26,7 +29,7 @@ def main() -> None:
         old.unlink()
     with tempfile.TemporaryDirectory() as scratch:
         config = alembic_config(f"sqlite:///{Path(scratch) / 'scratch.db'}")
-        command.upgrade(config, "0001")
+        command.upgrade(config, PREVIOUS)
         command.revision(config, message=MESSAGE, autogenerate=True, rev_id=REVISION)
     generated = next(versions.glob(f"{REVISION}_*.py"))
     text = generated.read_text()
@@ -34,7 +37,7 @@ def main() -> None:
         r"chuhai\.core\.db\.UTCDateTime\(timezone=True\)", "sa.DateTime(timezone=True)", text
     )
     text = text.replace("import chuhai.core.db\n", "")
-    target = versions / f"{REVISION}_pricing_customs_fx.py"
+    target = versions / f"{REVISION}_{SLUG}.py"
     generated.unlink()
     target.write_text(text)
     print(f"wrote {target}")

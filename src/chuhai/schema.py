@@ -7,7 +7,10 @@ import chuhai.core.jobs
 import chuhai.core.tables
 import chuhai.customs.tables
 import chuhai.finance.tables
+import chuhai.fulfillment.tables
+import chuhai.inventory.tables
 import chuhai.markets.tables
+import chuhai.orders.tables
 import chuhai.parties.tables
 import chuhai.pricing.tables
 from chuhai.core.db import Base

@@ -24,6 +24,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SUPPLIER = "supplier"
     STUDIO = "studio"
+    BUYER = "buyer"  # a shopper on the storefront
 
 
 OPERATOR_ROLES = frozenset(
@@ -66,7 +67,24 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "fx.manage": frozenset({Role.FINANCE}),
     "pricing.read": OPERATOR_ROLES,
     "pricing.rules": frozenset({Role.MERCHANDISER, Role.CUSTOMS, Role.FINANCE}),
-    "pricing.quote": OPERATOR_ROLES,
+    "pricing.quote": OPERATOR_ROLES | {Role.BUYER},
+    "warehouses.read": OPERATOR_ROLES | {Role.SUPPLIER},
+    "warehouses.manage": frozenset({Role.LOGISTICS}),
+    "stock.read": OPERATOR_ROLES,
+    "stock.adjust": frozenset({Role.LOGISTICS}),
+    "stockup.read": OPERATOR_ROLES | {Role.SUPPLIER},
+    "stockup.issue": frozenset({Role.MERCHANDISER, Role.LOGISTICS}),
+    "stockup.respond": frozenset({Role.SUPPLIER}),
+    "stockup.receive": frozenset({Role.LOGISTICS}),
+    "transfers.read": OPERATOR_ROLES,
+    "transfers.manage": frozenset({Role.LOGISTICS}),
+    "storefront.buy": frozenset({Role.BUYER}),
+    "orders.read": OPERATOR_ROLES,
+    "orders.fulfil": frozenset({Role.LOGISTICS}),
+    "orders.manage": frozenset({Role.MERCHANDISER, Role.LOGISTICS}),
+    "orders.refund": frozenset({Role.MERCHANDISER, Role.FINANCE}),
+    "shipments.read": OPERATOR_ROLES,
+    "shipments.manage": frozenset({Role.LOGISTICS}),
 }
 
 
@@ -94,6 +112,8 @@ class Actor:
 
 
 SYSTEM = Actor(user_id="system", username="system", roles=frozenset({Role.ADMIN}))
+# the storefront acts for anonymous shoppers: browse, quote, check out, nothing else
+STOREFRONT = Actor(user_id="storefront", username="storefront", roles=frozenset({Role.BUYER}))
 
 
 def new_secret(prefix: str) -> str:

@@ -97,3 +97,14 @@ class InvalidTransition(Conflict):
             current_state=current_state,
             action=action,
         )
+
+
+class OutOfStock(Conflict):
+    code = "out-of-stock"
+    title = "Out of stock"
+
+
+class PaymentFailed(ChuhaiError):
+    status = 402
+    code = "payment-failed"
+    title = "Payment not taken"

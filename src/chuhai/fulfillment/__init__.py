@@ -1,0 +1,1 @@
+"""Fulfillment: shipments, carriers and their labels, tracking events."""

@@ -1,0 +1,1 @@
+"""Orders: carts, checkout with payment, allocation of stock, the order's life, returns."""
