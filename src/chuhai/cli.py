@@ -46,6 +46,14 @@ declare_app = typer.Typer(
     no_args_is_help=True,
 )
 customs_app.add_typer(declare_app, name="declare")
+stock_app = typer.Typer(
+    help="Stock: the ledger's check, stock-up orders that expire.", no_args_is_help=True
+)
+app.add_typer(stock_app, name="stock")
+carrier_app = typer.Typer(
+    help="Carriers: the sandbox carrier's tracking events.", no_args_is_help=True
+)
+app.add_typer(carrier_app, name="carrier")
 
 out = Console()
 err = Console(stderr=True)
@@ -105,10 +113,19 @@ def _serve(settings: Settings, db: Database, host: str, port: int) -> None:
 def _work(settings: Settings, db: Database, interval: float, once: bool = False) -> None:
     import time
 
+    import chuhai.orders.service  # noqa: F401  (orders follow their shipments' events)
     import chuhai.pricing.service  # noqa: F401  (registers the pricing jobs)
     from chuhai.core.jobs import run_pending
+    from chuhai.fulfillment.webhooks import schedule_sandbox_push  # registers the push job
+    from chuhai.inventory.stockup import schedule_expiry  # registers the expiry job
 
     while True:
+        with db.unit_of_work() as uow:  # the sandbox carrier pushes every few minutes
+            if schedule_sandbox_push(uow.session, settings, SystemClock().now()):
+                uow.commit()
+        with db.unit_of_work() as uow:  # stock-up orders left unshipped too long expire
+            if schedule_expiry(uow.session, SystemClock().now()):
+                uow.commit()
         for job in run_pending(db, settings):
             line = job.result if job.status == "done" else job.error.strip().splitlines()[-1]
             out.print(f"job {job.kind} {job.status}: {line}", highlight=False)
@@ -697,6 +714,97 @@ def customs_suggest_hs(
             "\n".join(s.description[:60] for s in suggestions),
         )
     out.print(table)
+
+
+@carrier_app.command("push")
+def carrier_push(
+    until: str = typer.Option(
+        None,
+        "--until",
+        help="Deliver the events due by this ISO 8601 moment (default: now; UTC when it has "
+        "no offset), e.g. 2026-03-20T12:00:00Z to let a fortnight of parcels arrive.",
+    ),
+) -> None:
+    """Let the sandbox carrier deliver its due tracking events, signed, through the webhook
+    path (over HTTP when CHUHAI_CARRIER_WEBHOOK_URL is set)."""
+    from datetime import UTC, datetime
+
+    import chuhai.orders.service  # noqa: F401  (orders follow their shipments' events)
+    from chuhai.fulfillment.webhooks import push_sandbox_events
+
+    moment = None
+    if until:
+        try:
+            moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
+        except ValueError:
+            raise fail(f"--until: {until!r} is not an ISO 8601 moment") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            report = push_sandbox_events(ctx, moment)
+        except (ChuhaiError, OSError) as exc:
+            raise fail(getattr(exc, "detail", None) or str(exc)) from None
+        uow.commit()
+    out.print(report.describe(), highlight=False, soft_wrap=True)
+
+
+# --- stock ----------------------------------------------------------------------------------------
+
+
+@stock_app.command("check")
+def stock_check(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Prove every maintained stock balance equals the sum of its ledger rows; list each
+    mismatch and exit 1 when any."""
+    import json
+
+    from chuhai.inventory import service as stock
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        mismatches = stock.check(uow.session)
+        checked = stock.balance_count(uow.session)
+    if as_json:
+        body = {
+            "ok": not mismatches,
+            "balances_checked": checked,
+            "mismatches": [vars(m) for m in mismatches],
+        }
+        out.print_json(json.dumps(body))
+    elif mismatches:
+        table = Table(title="Balances that differ from the ledger")
+        for column in ("SKU", "warehouse", "bucket", "ledger", "balance"):
+            table.add_column(column)
+        for m in mismatches:
+            table.add_row(m.sku_id, m.warehouse_id, m.bucket, str(m.ledger), str(m.balance))
+        out.print(table)
+    else:
+        out.print(f"Stock ledger and balances agree ({checked} balance(s) checked).")
+    if mismatches:
+        raise fail(f"{len(mismatches)} balance bucket(s) differ from the ledger")
+
+
+@stock_app.command("expire-orders")
+def stock_expire_orders() -> None:
+    """Expire the stock-up orders still unshipped CHUHAI_STOCKUP_EXPIRY_DAYS (default 14)
+    days after they were due."""
+    from chuhai.inventory import stockup
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        expired = stockup.expire_overdue(Context(uow.session, SYSTEM, SystemClock(), settings))
+        uow.commit()
+    out.print(
+        f"{len(expired)} stock-up order(s) expired"
+        + (f": {', '.join(row.id for row in expired)}" if expired else "."),
+        highlight=False,
+    )
 
 
 def main() -> None:  # pragma: no cover - console-script shim

@@ -205,3 +205,19 @@ def test_the_catalog_is_priced_for_the_day_in_every_listed_market(seeded) -> Non
     assert statuses.get("active", 0) > 1000 and "refused" not in statuses
     assert unpriced == 0
     assert "0 refused" in first.pricing and "0 prices set" in second.pricing
+
+
+def test_the_warehouses_hold_stock_and_shoppers_have_ordered(seeded) -> None:
+    from chuhai.inventory import ledger
+    from chuhai.orders.tables import OrderRow
+
+    db = seeded[0]
+    with db.unit_of_work() as uow:
+        stocked = {b.warehouse_id for b in ledger.balances(uow.session) if b.available > 0}
+        assert {"CN-GZ", "US-LAX", "DE-FRA"} <= stocked
+        assert ledger.verify(uow.session) == []
+        orders = list(uow.session.scalars(select(OrderRow)))
+        assert {o.market_code for o in orders} >= {"US", "DE", "GB", "JP"}
+        assert {o.state for o in orders} >= {"allocated", "picked", "shipped", "cancelled"}
+        german = next(o for o in orders if o.market_code == "DE")
+        assert german.currency == "EUR" and german.vat > 0

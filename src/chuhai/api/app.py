@@ -14,11 +14,15 @@ from chuhai.api import (
     catalog,
     customs_declarations,
     customs_hs,
+    fulfillment,
     fx,
+    inventory,
     markets,
+    orders,
     parties,
     pricing,
     registry,
+    storefront,
 )
 from chuhai.api.errors import install_problem_handlers
 from chuhai.core.clock import Clock, SystemClock
@@ -60,6 +64,10 @@ def create_app(
         pricing,
         customs_declarations,
         customs_hs,
+        inventory,
+        storefront,
+        orders,
+        fulfillment,
     ):
         api.include_router(module.router)
     app.include_router(api)

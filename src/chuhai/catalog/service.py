@@ -32,7 +32,7 @@ from chuhai.catalog.tables import (
 from chuhai.core.context import Context
 from chuhai.core.db import length_errors
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from chuhai.core.files import check_document, check_image, store_file
+from chuhai.core.files import check_document, check_image, file_content, file_row, store_file
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
 from chuhai.markets.service import active_market_codes
@@ -182,6 +182,27 @@ def listed_sku_markets(session: Session, sku_ids: list[str] | None = None) -> li
     if sku_ids is not None:
         query = query.where(SkuRow.id.in_(sku_ids))
     return [(sku_id, market) for sku_id, market in session.execute(query)]
+
+
+def sku_codes(session: Session, sku_ids: list[str]) -> dict[str, str]:
+    """SKU id -> the supplier's SKU code, for labelling lines the caller already holds."""
+    query = select(SkuRow.id, SkuRow.sku_code).where(SkuRow.id.in_(sku_ids))
+    return {sku_id: code for sku_id, code in session.execute(query)}
+
+
+def shop_image(ctx: Context, image_id: str) -> tuple[str, bytes]:
+    """A product image anyone may see: its product is listed in at least one market.
+    Content type and bytes; NotFound otherwise (unlisted products stay private)."""
+    image = ctx.session.get(ProductImageRow, image_id)
+    listed = image is not None and ctx.session.scalar(
+        select(func.count())
+        .select_from(ProductMarketRow)
+        .where(ProductMarketRow.product_id == image.product_id, ProductMarketRow.status == "listed")
+    )
+    stored = file_row(ctx.session, image.file_id) if image is not None and listed else None
+    if stored is None:
+        raise NotFound("no such image", field="image_id")
+    return stored.content_type, file_content(ctx.settings.files_dir, stored)
 
 
 def certificate_types(session: Session) -> list[str]:

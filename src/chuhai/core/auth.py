@@ -57,7 +57,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "brands.manage": frozenset({Role.COMPLIANCE}),
     "rules.read": OPERATOR_ROLES | {Role.SUPPLIER},
     "rules.manage": frozenset({Role.COMPLIANCE}),
-    "markets.read": OPERATOR_ROLES | {Role.SUPPLIER, Role.STUDIO},
+    "markets.read": OPERATOR_ROLES | {Role.SUPPLIER, Role.STUDIO, Role.BUYER},
     "markets.manage": frozenset({Role.MERCHANDISER}),
     "customs.read": OPERATOR_ROLES,
     "customs.declare": frozenset({Role.CUSTOMS}),

@@ -115,5 +115,10 @@ def read_file(ctx: Context, file_id: str) -> tuple[StoredFileRow, bytes]:
     return row, _path_for(ctx.settings.files_dir, row.sha256).read_bytes()
 
 
+def file_content(files_dir: Path, row: StoredFileRow) -> bytes:
+    """The bytes of a file whose visibility the caller has already decided."""
+    return _path_for(files_dir, row.sha256).read_bytes()
+
+
 def file_row(session: Session, file_id: str) -> StoredFileRow | None:
     return session.get(StoredFileRow, file_id)

@@ -45,7 +45,7 @@ from chuhai.catalog.service import (
     create_product,
 )
 from chuhai.catalog.tables import BrandRow, ProductRow, SkuRow
-from chuhai.core.auth import SYSTEM, Actor, Role
+from chuhai.core.auth import STOREFRONT, SYSTEM, Actor, Role
 from chuhai.core.clock import Clock, FixedClock, SystemClock
 from chuhai.core.context import Context
 from chuhai.core.db import Database
@@ -379,6 +379,8 @@ def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> D
             _World(session, settings, now).build()
             uow.commit()
     pricing = price_the_catalog(db, settings, now)
+    stock_the_warehouses(db, settings, now)
+    sell_to_demo_shoppers(db, settings, now)
     with db.unit_of_work() as uow:
         summary = _summary(uow.session, created=created)
     summary.pricing = pricing
@@ -418,6 +420,171 @@ def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
         f"Prices for {today}: {rebuilt.summary()} (FX: the ECB's rates of {newest} carried "
         f"forward as '{DEMO_SOURCE}' rates for today)."
     )
+
+
+def stock_the_warehouses(db: Database, settings: Settings, now: datetime) -> None:
+    """Give the demo world stock, through the inventory services, unless it has some: every
+    supplier with listed products got a stock-up order six weeks ago, delivered to CN-GZ (one
+    late, one short, one with QC failures: penalties), line-haul transfers took part of it to
+    US-LAX and DE-FRA (arrived) and to GB-CVT (at sea now); the two easy supplier logins
+    each have an order to answer or to ship."""
+    from chuhai.catalog.service import list_products, listed_sku_markets, skus_of
+    from chuhai.inventory import stockup, transfers
+    from chuhai.inventory.ledger import available
+    from chuhai.parties.service import supplier_of
+
+    rng = random.Random(SEED + 4)
+    with db.unit_of_work() as uow:
+        session = uow.session
+        clock = FixedClock(now - timedelta(days=45))
+
+        def ctx(username: str) -> Context:
+            return Context(session, _operator(session, username), clock, settings)
+
+        if stockup.list_orders(ctx("merchandiser")).total:
+            return
+        listed = list_products(ctx("merchandiser"), state=State.LISTED, limit=200).items
+        by_supplier: dict[str, list[str]] = {}
+        for product in listed:
+            if supplier_of(session, product.supplier_id).status != "verified":
+                continue
+            by_supplier.setdefault(product.supplier_id, []).extend(
+                sku.id for sku in skus_of(session, product.id)
+            )
+        codes = {sid: supplier_of(session, sid).code for sid in by_supplier}
+        logins = {c: EASY_SUPPLIER_LOGINS.get(c, "sup-" + c.lower()) for c in codes.values()}
+
+        def order(supplier_id: str, quantity: int, **kind: Any) -> str:
+            lines = [
+                stockup.LineDraft(sku, quantity + 10 * rng.randint(0, 12))
+                for sku in by_supplier[supplier_id][:5]
+            ]
+            draft = stockup.StockUpDraft(supplier_id, "CN-GZ", lines=lines, **kind)
+            return stockup.issue(ctx("merchandiser"), draft).id
+
+        def to(moment: datetime) -> None:
+            clock.advance(max(moment - clock.now(), timedelta(0)))
+
+        shipped = []
+        for index, supplier_id in enumerate(sorted(by_supplier, key=lambda sid: codes[sid])):
+            to(now - timedelta(days=45, hours=-index))  # an hour apart
+            order_id = order(supplier_id, 120, kind="jit", jit_hours=48 if index == 0 else 96)
+            supplier = ctx(logins[codes[supplier_id]])
+            stockup.confirm(supplier, order_id, "Confirmed; production slot booked.")
+            short = 10 if index == 1 else 0  # the second supplier ships ten short a line
+            cartons = []
+            for line in stockup.lines_of(session, order_id):  # 50 a carton, the rest in one
+                units = line.quantity - short
+                cartons += [stockup.CartonDraft(line.sku_id, 50)] * (units // 50)
+                cartons += [stockup.CartonDraft(line.sku_id, units % 50)] if units % 50 else []
+            stockup.ship(supplier, order_id, cartons, carrier="Deppon Logistics")
+            shipped.append(order_id)
+        for index, order_id in enumerate(shipped):  # the first arrives late, the third fails QC
+            to(now - timedelta(days=45, hours=-index - (60 if index == 0 else 30)))
+            counts = [
+                stockup.LineCount(line.sku_id, line.shipped, 20, 3 if index == 2 and n == 0 else 0)
+                for n, line in enumerate(stockup.lines_of(session, order_id))
+            ]
+            stockup.receive(ctx("logistics"), order_id, counts)
+            if index > 2:
+                stockup.close(ctx("merchandiser"), order_id, "Received as ordered.")
+        markets = listed_sku_markets(session)
+
+        def consignment(warehouse: str, market: str, mode: str, share: float) -> str | None:
+            skus = sorted({sku for sku, m in markets if m == market})
+            stock = available(session, skus)
+            lines = [
+                transfers.TransferLineDraft(sku, int(stock[(sku, "CN-GZ")] * share))
+                for sku in skus
+                if int(stock.get((sku, "CN-GZ"), 0) * share) > 0
+            ][:40]
+            if not lines:
+                return None
+            cartons = max(1, sum(line.quantity for line in lines) // 40)
+            draft = transfers.TransferDraft("CN-GZ", warehouse, mode, cartons, lines)
+            transfer_id = transfers.plan(ctx("logistics"), draft).id
+            transfers.depart(ctx("logistics"), transfer_id, f"{mode} line-haul to {warehouse}")
+            return transfer_id
+
+        to(now - timedelta(days=30))
+        arriving = [
+            consignment("US-LAX", "US", "sea", 0.4),
+            consignment("DE-FRA", "DE", "rail", 0.4),
+        ]
+        to(now - timedelta(days=11))
+        for transfer_id in arriving:
+            if transfer_id:
+                transfers.arrive(ctx("logistics"), transfer_id)
+        to(now - timedelta(days=8))
+        consignment("GB-CVT", "GB", "sea", 0.3)
+        to(now - timedelta(days=1))
+        for supplier_id, code in codes.items():
+            if code not in EASY_SUPPLIER_LOGINS:
+                continue
+            # a planned order left issued (to confirm or decline), a JIT one confirmed (to ship)
+            order(supplier_id, 200, kind="planned", due_on=(now + timedelta(days=10)).date())
+            jit = order(supplier_id, 60, kind="jit", jit_hours=72)
+            stockup.confirm(ctx(EASY_SUPPLIER_LOGINS[code]), jit, "We ship tomorrow.")
+        uow.commit()
+
+
+DEMO_SHOPPERS = {
+    "US": ("Sam Lee", "1100 Congress Ave", "Austin", "TX", "78701"),
+    "DE": ("Anna Schmidt", "Invalidenstraße 117", "Berlin", "", "10115"),
+    "GB": ("Oliver Brown", "10 Downing Street", "London", "", "SW1A 2AA"),
+    "FR": ("Camille Martin", "5 rue de Rivoli", "Paris", "", "75001"),
+    "JP": ("Sato Yui", "1-1 Chiyoda", "Chiyoda-ku", "Tokyo", "100-0001"),
+    "AU": ("Jack Wilson", "1 Martin Place", "Sydney", "NSW", "2000"),
+}
+
+
+def sell_to_demo_shoppers(db: Database, settings: Settings, now: datetime) -> None:
+    """A few storefront orders per market, unless there are some: most allocated and waiting
+    for the warehouse, some picked, some shipped (labels bought, tracking started), one
+    cancelled. Later tracking events come from the sandbox carrier (`chuhai carrier push`)."""
+    from chuhai.orders import service as orders
+
+    rng = random.Random(SEED + 5)
+    with db.unit_of_work() as uow:
+        session = uow.session
+        clock = FixedClock(now)
+        shop = Context(session, STOREFRONT, clock, settings)
+        logistics = Context(session, _operator(session, "logistics"), clock, settings)
+        if orders.list_orders(logistics, limit=1).total:
+            return
+        placed = []
+        for market, (name, line1, city, region, postal_code) in DEMO_SHOPPERS.items():
+            in_stock = [
+                sku.sku_id
+                for product in orders.shop_products(shop, market, limit=60).items
+                for sku in product.skus
+                if sku.available
+            ]
+            address = orders.Address(name, line1, city, postal_code, market, region=region)
+            for n in range(min(3, len(in_stock))):
+                items = [(sku, rng.randint(1, 2)) for sku in rng.sample(in_stock, 1 + n % 2)]
+                email = f"{name.split()[0].lower()}{n}@example.com"
+                card = orders.Card("4242424242424242", 12, now.year + 2, "123")
+                placed.append(
+                    orders.checkout(
+                        shop,
+                        market_code=market,
+                        items=items,
+                        email=email,
+                        address=address,
+                        card=card,
+                    ).id
+                )
+        for index, order_id in enumerate(placed):
+            if index % 3 == 1:
+                orders.pick_order(logistics, order_id)
+            elif index % 3 == 2:
+                orders.pick_order(logistics, order_id)
+                orders.ship_order(logistics, order_id)
+        if placed:
+            merchandiser = Context(session, _operator(session, "merchandiser"), clock, settings)
+            orders.cancel_order(merchandiser, placed[0], "The buyer changed their mind.")
+        uow.commit()
 
 
 def _operator(session: Session, username: str) -> Actor:

@@ -1,12 +1,13 @@
-"""Tables of the fulfillment capability: shipments with their parcels and labels, and the
-carrier's tracking events (each event id stored once, so a replay changes nothing)."""
+"""Tables of the fulfillment capability: shipments with their parcels and labels, the
+carrier's tracking events (each event id stored once, so a replay changes nothing) and the
+shipment's history (every change of state with who, when and why)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chuhai.core.db import Base
@@ -51,3 +52,21 @@ class TrackingEventRow(Base):
     received_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("carrier", "event_id"),)
+
+
+class ShipmentHistoryRow(Base):
+    """One change of a shipment's state: the label bought, or a carrier event applied."""
+
+    __tablename__ = "shipment_history"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str] = mapped_column(String(60))  # a user, or carrier:<code> for events
+    actor_name: Mapped[str] = mapped_column(String(200), default="")  # as they were called then
+    reason: Mapped[str] = mapped_column(Text, default="")
+    tracking_event_id: Mapped[str | None] = mapped_column(ForeignKey("tracking_events.id"))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_shipment_history_shipment", "shipment_id", "at"),)

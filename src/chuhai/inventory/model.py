@@ -34,6 +34,7 @@ MOVEMENTS: dict[str, Movement] = {
         Movement("release", {"reserved": -1}, "promise withdrawn (cancelled order)"),
         Movement("pick", {"reserved": -1, "on_hand": -1, "picked": 1}, "picked and packed"),
         Movement("ship", {"picked": -1}, "handed to the carrier"),
+        Movement("put_back", {"picked": -1, "on_hand": 1}, "picked, order cancelled, reshelved"),
         Movement("return_to_stock", {"on_hand": 1}, "returned by a buyer, back on the shelf"),
         Movement("write_off", {"on_hand": -1}, "damaged, lost or unsellable"),
         Movement("count_adjustment", {"on_hand": 1}, "stock count correction", signed=True),

@@ -98,6 +98,7 @@ class StockUpOrderRow(Base):
     warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
     kind: Mapped[str] = mapped_column(String(10))  # jit | planned
     state: Mapped[str] = mapped_column(String(20), index=True)
+    jit_hours: Mapped[int | None]  # jit: hours the supplier has from issue to delivery
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
@@ -180,6 +181,9 @@ class TransferRow(Base):
     eta: Mapped[date | None]
     arrived_at: Mapped[datetime | None]
     declaration_id: Mapped[str | None] = mapped_column(String(40))  # the 9810 declaration
+    # why the declaration could not be raised when it departed (e.g. a SKU without an HS code)
+    declaration_problem: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -212,5 +216,7 @@ class InventoryEventRow(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[str] = mapped_column(String(40))
+    actor_name: Mapped[str] = mapped_column(String(100), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     at: Mapped[datetime]

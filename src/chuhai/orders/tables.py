@@ -38,7 +38,8 @@ class OrderRow(Base):
     ship_to: Mapped[dict[str, Any]]  # name, line1, line2, city, region, postal_code, country
     route: Mapped[str] = mapped_column(String(10))  # the customs route the price was quoted on
     terms: Mapped[str] = mapped_column(String(3))  # DDP | DAP
-    regime: Mapped[str] = mapped_column(String(40))  # e.g. ioss, uk_low_value, de_minimis
+    # the import regime as quoted, e.g. "low value: VAT collected at checkout" (IOSS in the EU)
+    regime: Mapped[str] = mapped_column(String(120))
     goods: Mapped[int]  # minor units of currency, net of duty and VAT
     duty: Mapped[int]
     vat: Mapped[int]
@@ -155,3 +156,25 @@ class OrderEventRow(Base):
     at: Mapped[datetime]
 
     __table_args__ = (Index("ix_order_history_order", "order_id", "at"),)
+
+
+class SandboxPaymentRow(Base):
+    """The sandbox payment provider's own book: one row per call it answered. It stands in for
+    an outside service, so it writes in its own transactions (on SQLite, in its own file),
+    never in the caller's: an authorisation it granted survives the caller's rollback, as a
+    real provider's would, and must be voided or refunded."""
+
+    __tablename__ = "sandbox_payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the provider's reference
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    operation: Mapped[str] = mapped_column(String(20))  # authorise | capture | void | refund
+    parent_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # approved | declined
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    card_last4: Mapped[str] = mapped_column(String(4), default="")
+    decline_code: Mapped[str] = mapped_column(String(40), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")  # the merchant's order
+    created_at: Mapped[datetime]

@@ -9,6 +9,7 @@ by direct mail (9610) and, where a line-haul rate card exists, from an overseas 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from chuhai.catalog import service as catalog
 from chuhai.core import jobs
+from chuhai.core.auth import SYSTEM, Role
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
@@ -92,9 +94,33 @@ def _rule_of(row: PricingRuleRow) -> Rule:
     return Rule(row.id, row.kind, row.data, row.effective_from, row.effective_to, row.source)
 
 
+# the last rule book built in this process, with the fingerprint of the rules it came from
+_book_cache: dict[tuple[date, str], RuleBook] = {}
+
+
 def rule_book(session: Session, on: date) -> RuleBook:
-    rows = session.scalars(select(PricingRuleRow).where(PricingRuleRow.effective_from <= on))
-    return RuleBook((_rule_of(r) for r in rows), on, packaged_rules()[1])
+    """The rules in force on a day. Every quote needs one, so the book is kept while the
+    rules table is unchanged: a cheap fingerprint (ids and end dates, which are all that
+    adding or ending a rule changes) is read each time, the rules themselves only after a
+    change — by this process or any other."""
+    key = (on, _rules_fingerprint(session))
+    book = _book_cache.get(key)
+    if book is None:
+        rows = session.scalars(select(PricingRuleRow).where(PricingRuleRow.effective_from <= on))
+        book = RuleBook((_rule_of(r) for r in rows), on, packaged_rules()[1])
+        _book_cache.clear()
+        _book_cache[key] = book
+    return book
+
+
+def _rules_fingerprint(session: Session) -> str:
+    rows = session.execute(
+        select(PricingRuleRow.id, PricingRuleRow.effective_to).order_by(PricingRuleRow.id)
+    )
+    digest = hashlib.blake2b(digest_size=16)
+    for row_id, effective_to in rows:
+        digest.update(f"{row_id}:{effective_to};".encode())
+    return digest.hexdigest()
 
 
 def list_rules(
@@ -318,9 +344,10 @@ def sku_inputs(
 ) -> tuple[Inputs, tuple[str, ...], Any, date]:
     """Everything the kernel needs for one unit, looked up for the day. A whole price book
     passes a `day_cache`, so each market's policy and FX rate are looked up once."""
-    sku = catalog.visible_sku(ctx, sku_id)  # another supplier's SKU is not found, before all
+    reader = _catalog_reader(ctx)
+    sku = catalog.visible_sku(reader, sku_id)  # another supplier's SKU is not found, before all
     ctx.actor.require("pricing.quote")
-    product = catalog.visible_product(ctx, sku.product_id)
+    product = catalog.visible_product(reader, sku.product_id)
     market = markets.get_market(ctx, market_code)
     on = on or ctx.now().date()
     if route not in routes_for(market.code, market.customs):
@@ -357,6 +384,15 @@ def sku_inputs(
     except RuleMissing as missing_rule:
         raise Conflict(str(missing_rule), field="rules") from None
     return inputs, duty_lines, fx, on
+
+
+def _catalog_reader(ctx: Context) -> Context:
+    """Whom the catalog is read as. A buyer (the storefront) belongs to no tenant and may
+    not browse the catalog itself; `quote` has refused SKUs not on sale before it gets here,
+    so the platform reads the SKU for it."""
+    if ctx.actor.can("catalog.read") or Role.BUYER not in ctx.actor.roles:
+        return ctx
+    return Context(ctx.session, SYSTEM, ctx.clock, ctx.settings)
 
 
 def _inputs(
@@ -744,7 +780,8 @@ def quote(
     market = markets.get_market(ctx, market_code)
     on_sale = set(catalog.listed_sku_markets(ctx.session, [sku_id for sku_id, _ in items]))
     for sku_id, _ in items:
-        catalog.visible_sku(ctx, sku_id)  # another supplier's SKU is not found
+        if ctx.actor.can("catalog.read"):  # a buyer has no tenant: on sale is all it may see
+            catalog.visible_sku(ctx, sku_id)  # another supplier's SKU is not found
         if (sku_id, market.code) not in on_sale:
             raise ValidationFailed.one("items", f"SKU {sku_id} is not on sale in {market.code}")
     prepared = [

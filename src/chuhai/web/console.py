@@ -75,6 +75,18 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/fx", "FX rates"))
     if actor.can("customs.read"):
         items.append(("/customs/declarations", "Customs"))
+    if actor.is_operator:
+        items.append(("/warehouses", "Warehouses"))
+    if actor.can("stock.read"):
+        items.append(("/stock", "Stock"))
+    if actor.can("stockup.read"):
+        items.append(("/stock-up-orders", "Stock-up orders"))
+    if actor.can("transfers.read"):
+        items.append(("/transfers", "Transfers"))
+    if actor.can("shipments.read"):
+        items.append(("/shipments", "Shipments"))
+    if actor.can("orders.read"):
+        items.append(("/orders", "Orders"))
     items.append(("/tokens", "API tokens"))
     return items
 
@@ -218,8 +230,12 @@ def mount_console(app: FastAPI) -> None:
         pages_catalog,
         pages_customs,
         pages_finance,
+        pages_inventory,
+        pages_orders,
         pages_pricing,
         pages_review,
+        pages_shipments,
+        storefront,
     )
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -231,6 +247,10 @@ def mount_console(app: FastAPI) -> None:
         pages_finance,
         pages_customs,
         pages_pricing,
+        pages_shipments,
+        pages_inventory,
+        pages_orders,
+        storefront,
     ):
         app.include_router(module.router)
 

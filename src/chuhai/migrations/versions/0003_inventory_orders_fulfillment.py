@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 02:58:38.083146
+Create Date: 2026-11-28 03:30:32.323289
 """
 
 from __future__ import annotations
@@ -28,12 +28,33 @@ def upgrade() -> None:
     sa.Column('from_state', sa.String(length=20), nullable=True),
     sa.Column('to_state', sa.String(length=20), nullable=False),
     sa.Column('actor_id', sa.String(length=40), nullable=False),
+    sa.Column('actor_name', sa.String(length=100), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_history'))
     )
     with op.batch_alter_table('inventory_history', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_inventory_history_document_id'), ['document_id'], unique=False)
+
+    op.create_table('sandbox_payments',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=200), nullable=False),
+    sa.Column('operation', sa.String(length=20), nullable=False),
+    sa.Column('parent_id', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('card_last4', sa.String(length=4), nullable=False),
+    sa.Column('decline_code', sa.String(length=40), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_payments')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_sandbox_payments_idempotency_key'))
+    )
+    with op.batch_alter_table('sandbox_payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sandbox_payments_parent_id'), ['parent_id'], unique=False)
 
     op.create_table('warehouses',
     sa.Column('id', sa.String(length=20), nullable=False),
@@ -73,7 +94,7 @@ def upgrade() -> None:
     sa.Column('ship_to', sa.JSON(), nullable=False),
     sa.Column('route', sa.String(length=10), nullable=False),
     sa.Column('terms', sa.String(length=3), nullable=False),
-    sa.Column('regime', sa.String(length=40), nullable=False),
+    sa.Column('regime', sa.String(length=120), nullable=False),
     sa.Column('goods', sa.Integer(), nullable=False),
     sa.Column('duty', sa.Integer(), nullable=False),
     sa.Column('vat', sa.Integer(), nullable=False),
@@ -133,6 +154,8 @@ def upgrade() -> None:
     sa.Column('eta', sa.Date(), nullable=True),
     sa.Column('arrived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('declaration_id', sa.String(length=40), nullable=True),
+    sa.Column('declaration_problem', sa.Text(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=40), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -150,6 +173,7 @@ def upgrade() -> None:
     sa.Column('warehouse_id', sa.String(length=20), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('jit_hours', sa.Integer(), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
@@ -318,6 +342,23 @@ def upgrade() -> None:
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_refunds_order_id'), ['order_id'], unique=False)
 
+    op.create_table('shipment_history',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('shipment_id', sa.String(length=40), nullable=False),
+    sa.Column('from_state', sa.String(length=20), nullable=True),
+    sa.Column('to_state', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.String(length=60), nullable=False),
+    sa.Column('actor_name', sa.String(length=200), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('tracking_event_id', sa.String(length=40), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shipment_id'], ['shipments.id'], name=op.f('fk_shipment_history_shipment_id_shipments')),
+    sa.ForeignKeyConstraint(['tracking_event_id'], ['tracking_events.id'], name=op.f('fk_shipment_history_tracking_event_id_tracking_events')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shipment_history'))
+    )
+    with op.batch_alter_table('shipment_history', schema=None) as batch_op:
+        batch_op.create_index('ix_shipment_history_shipment', ['shipment_id', 'at'], unique=False)
+
     op.create_table('stock_balances',
     sa.Column('sku_id', sa.String(length=40), nullable=False),
     sa.Column('warehouse_id', sa.String(length=20), nullable=False),
@@ -442,6 +483,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_stock_balances_warehouse')
 
     op.drop_table('stock_balances')
+    with op.batch_alter_table('shipment_history', schema=None) as batch_op:
+        batch_op.drop_index('ix_shipment_history_shipment')
+
+    op.drop_table('shipment_history')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_order_id'))
 
@@ -498,6 +543,10 @@ def downgrade() -> None:
     op.drop_table('orders')
     op.drop_table('carts')
     op.drop_table('warehouses')
+    with op.batch_alter_table('sandbox_payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sandbox_payments_parent_id'))
+
+    op.drop_table('sandbox_payments')
     with op.batch_alter_table('inventory_history', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inventory_history_document_id'))
 

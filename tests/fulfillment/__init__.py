@@ -1,0 +1,1 @@
+"""Tests of shipments, carriers and tracking (a package: see conftest.py)."""
