@@ -153,7 +153,10 @@ def serve(
     """Serve the console and the API."""
     settings = load_settings()
     db = _ready_database(settings)
-    out.print(f"Console: http://{host}:{port}/   API: http://{host}:{port}/api/docs")
+    out.print(
+        f"Console: http://{host}:{port}/   Shops: http://{host}:{port}/shop   "
+        f"API: http://{host}:{port}/api/docs"
+    )
     _serve(settings, db, host, port)
 
 
@@ -180,7 +183,10 @@ def demo(
     out.print(f"Data directory: {settings.data_dir}")
     if seed_only:
         return
-    out.print(f"[bold]Console: http://{host}:{port}/[/]   API docs: http://{host}:{port}/api/docs")
+    out.print(
+        f"[bold]Console: http://{host}:{port}/[/]   Shops: http://{host}:{port}/shop   "
+        f"API docs: http://{host}:{port}/api/docs"
+    )
     _serve(settings, db, host, port)
 
 

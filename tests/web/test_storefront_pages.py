@@ -71,6 +71,7 @@ def test_each_shop_speaks_its_market_and_shows_tax_as_expected(browser_like, sho
 def test_the_cart_quotes_vat_under_ioss_and_checks_out(browser_like, shop, unit):
     cart = _add(browser_like, "DE", shop, shop.mug_white)
     assert "IOSS" in cart.text and 'data-testid="vat"' in cart.text
+    assert "Aktualisieren" in cart.text and "Zur Kasse" in cart.text
     placed = browser_like.post("/shop/DE/checkout", data={**CHECKOUT, "csrf_token": _token(cart)})
     assert placed.status_code == 200 and "/orders/" in str(placed.url)
     assert 'data-testid="order-state">allocated' in placed.text
@@ -114,3 +115,44 @@ def test_out_of_stock_and_foreign_forms_are_refused(browser_like, shop):
     assert forged.status_code == 403
     bad_quantity = _add(browser_like, "DE", shop, shop.mug_white, -4)
     assert "quantity" in bad_quantity.text.lower()
+
+
+def test_a_shopper_in_china_buys_at_home_in_yuan(browser_like, unit, world):
+    from chuhai.catalog import service as catalog
+    from chuhai.core.auth import STOREFRONT
+    from chuhai.orders import service as orders
+    from chuhai.pricing import service as pricing
+    from orders.shopping import card
+
+    from helpers import draft, list_product
+
+    product_id = list_product(unit, world, draft("TEA-1", target_markets=["CN"]), ["CN"])
+    with unit(world["merchandiser"]) as ctx:
+        pricing.rebuild_price_book(ctx)
+        sku_id = catalog.skus_of(ctx.session, product_id)[0].id
+    with unit() as ctx:
+        ledger.post(
+            ctx,
+            [
+                ledger.Move("receipt", sku_id, "CN-GZ", 5),
+                ledger.Move("put_away", sku_id, "CN-GZ", 5),
+            ],
+            document_type="test",
+            document_id="opening-stock",
+        )
+    page = browser_like.get(f"/shop/CN/products/{product_id}")
+    assert page.status_code == 200 and 'lang="zh"' in page.text
+    assert "含税" in page.text and "¥" in page.text
+    shanghai = orders.Address("王芳", "南京东路100号", "黄浦区", "200001", "CN", region="上海市")
+    with unit(STOREFRONT) as ctx:
+        order = orders.checkout(
+            ctx,
+            market_code="CN",
+            items=[(sku_id, 1)],
+            email="wangfang@example.cn",
+            address=shanghai,
+            card=card(),
+        )
+        view = orders.order_view(ctx, order.id)
+        assert (order.currency, order.route) == ("CNY", "domestic")
+        assert [a.route for a in view.allocations] == ["domestic"]

@@ -59,8 +59,9 @@ def post(
             at=ctx.now(),
             **{f"d_{bucket}": value for bucket, value in change.items()},
         )
-        ctx.session.add(row)
         rows.append(row)
+    # added after every balance moved, so they go in as one batch, not one insert per move
+    ctx.session.add_all(rows)
     ctx.session.flush()
     return rows
 
@@ -82,7 +83,6 @@ def _apply(ctx: Context, move: Move, change: dict[str, int]) -> None:
     key = and_(
         StockBalanceRow.sku_id == move.sku_id, StockBalanceRow.warehouse_id == move.warehouse_id
     )
-    _ensure_balance_row(session, move, ctx)
     guards = [
         getattr(StockBalanceRow, bucket) >= -value for bucket, value in change.items() if value < 0
     ]
@@ -96,13 +96,18 @@ def _apply(ctx: Context, move: Move, change: dict[str, int]) -> None:
         for bucket, value in change.items()
         if value
     }
-    result = session.execute(
+    statement = (
         update(StockBalanceRow)
         .where(key, *guards)
         .values(**values, updated_at=ctx.now())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    applied = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    if applied != 1 and not guards:
+        # purely additive, and this SKU has never been in this warehouse: create its row
+        _ensure_balance_row(session, move, ctx)
+        applied = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    if applied != 1:
         have = balance(session, move.sku_id, move.warehouse_id)
         raise OutOfStock(
             f"not enough stock of SKU {move.sku_id} in {move.warehouse_id} for "

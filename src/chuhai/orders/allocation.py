@@ -133,6 +133,7 @@ class Lanes:
 class Candidate:
     warehouse: WarehouseInfo
     lane: Lane
+    destination_country: str
 
     @property
     def rank(self) -> tuple[int, int, int, str]:
@@ -141,7 +142,10 @@ class Candidate:
 
     @property
     def route(self) -> str:
-        return "9810" if self.warehouse.kind == "overseas" else "9610"
+        if self.warehouse.kind == "overseas":
+            return "9810"
+        # a consolidation warehouse ships abroad by direct mail, at home as a domestic parcel
+        return "domestic" if self.warehouse.country_code == self.destination_country else "9610"
 
 
 class Fastest:
@@ -169,7 +173,7 @@ class Fastest:
         if cached is not None and cached[0] is warehouses:
             return cached[1], cached[2]
         found = [
-            Candidate(w, self.lanes.lane(w, destination.country_code))
+            Candidate(w, self.lanes.lane(w, destination.country_code), destination.country_code)
             for w in warehouses
             if destination.market_code in w.markets
         ]
@@ -256,7 +260,7 @@ def _one_reason(chosen: Candidate, ranked: tuple[Candidate, ...], units: int) ->
     faster = [c.warehouse.id for c in ranked if c.rank < chosen.rank]
     if faster:
         text += f" ({', '.join(faster)} faster but short of stock)"
-    if chosen.warehouse.kind != "overseas":
+    if chosen.route == "9610":
         text += "; direct mail from China (9610)"
     return text
 

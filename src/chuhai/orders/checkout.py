@@ -36,7 +36,7 @@ from chuhai.orders.addresses import validate_address
 from chuhai.orders.model import Address, Card, card_errors, email_errors, item_errors
 from chuhai.orders.payments import PaymentProvider, PaymentTimeout, ProviderRefused, provider_for
 from chuhai.orders.records import record_placed, record_transition
-from chuhai.orders.storefront import SHOP_ROUTE, not_on_sale, open_market, serving_warehouses
+from chuhai.orders.storefront import not_on_sale, open_market, serving_warehouses, shop_route
 from chuhai.orders.tables import AllocationRow, CartRow, OrderLineRow, OrderRow, PaymentRow
 from chuhai.pricing import service as pricing
 
@@ -61,7 +61,7 @@ def checkout(
     market = open_market(ctx, market_code)
     items = [(sku.strip() if isinstance(sku, str) else sku, quantity) for sku, quantity in items]
     address = _check(ctx, market, items, email, address, card)
-    quote = pricing.quote(ctx, market.code, items, route=SHOP_ROUTE, terms="DDP")
+    quote = pricing.quote(ctx, market.code, items, route=shop_route(market), terms="DDP")
     order = _place(ctx, market, quote, email.strip(), address)
     if cart_id is not None:
         _close_cart(ctx, cart_id, market.code, order.id)

@@ -33,7 +33,13 @@ from chuhai.orders.tables import CartRow
 from chuhai.pricing import service as pricing
 from chuhai.pricing.tables import PriceRow
 
-SHOP_ROUTE = "9610"  # shop prices are direct-mail, delivered duty paid
+# shop prices are direct mail from China, delivered duty paid — or, in China, domestic
+SHOP_ROUTES = ("9610", "domestic")
+
+
+def shop_route(market: Any) -> str:
+    """The route a market's shop prices and quotes on."""
+    return "9610" if market.customs else "domestic"
 
 
 def platform(ctx: Context) -> Context:
@@ -57,7 +63,7 @@ def _priced(market_code: str) -> Any:
     return (
         exists()
         .where(PriceRow.sku_id == SkuRow.id)
-        .where(PriceRow.market_code == market_code, PriceRow.route == SHOP_ROUTE)
+        .where(PriceRow.market_code == market_code, PriceRow.route.in_(SHOP_ROUTES))
         .where(PriceRow.price.is_not(None), SkuRow.product_id == ProductRow.id)
     )
 
@@ -155,7 +161,7 @@ def _prices(session: Session, market_code: str, sku_ids: list[str]) -> dict[str,
     query = select(PriceRow.sku_id, PriceRow.price).where(
         PriceRow.sku_id.in_(sku_ids),
         PriceRow.market_code == market_code,
-        PriceRow.route == SHOP_ROUTE,
+        PriceRow.route.in_(SHOP_ROUTES),
         PriceRow.price.is_not(None),
     )
     return {sku_id: int(price or 0) for sku_id, price in session.execute(query)}
@@ -239,4 +245,5 @@ def cart_quote(ctx: Context, cart_id: str) -> pricing.Quote | None:
     if not cart.items:
         return None
     items = [(item["sku_id"], int(item["quantity"])) for item in cart.items]
-    return pricing.quote(ctx, cart.market_code, items, route=SHOP_ROUTE, terms="DDP")
+    route = shop_route(markets.get_market(ctx, cart.market_code))
+    return pricing.quote(ctx, cart.market_code, items, route=route, terms="DDP")

@@ -784,8 +784,9 @@ def quote(
             catalog.visible_sku(ctx, sku_id)  # another supplier's SKU is not found
         if (sku_id, market.code) not in on_sale:
             raise ValidationFailed.one("items", f"SKU {sku_id} is not on sale in {market.code}")
+    day_cache: dict[tuple[str, str], Any] = {}  # the market's policy and FX rate, once
     prepared = [
-        (sku_id, quantity, *sku_inputs(ctx, sku_id, market.code, route, on, book))
+        (sku_id, quantity, *sku_inputs(ctx, sku_id, market.code, route, on, book, day_cache))
         for sku_id, quantity in items
     ]
     low = [price_at(p[2], low_value=True) for p in prepared]

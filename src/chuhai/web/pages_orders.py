@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 
+from chuhai.catalog import service as catalog
 from chuhai.core.errors import ChuhaiError, NotFound, ValidationFailed
 from chuhai.inventory import warehouses
 from chuhai.markets import service as markets
@@ -89,6 +90,7 @@ def order_page(order_id: str, page: Page = Depends(page_context)) -> HTMLRespons
         order=view.order,
         badge=STATE_BADGE,
         returnable=returnable,
+        sku_codes=catalog.sku_codes(page.ctx.session, [line.sku_id for line in view.lines]),
         warehouses=warehouses.list_warehouses(page.ctx),
     )
 

@@ -128,7 +128,7 @@ def shops(request: Request) -> HTMLResponse:
     with rt.db.unit_of_work() as uow:
         ctx = Context(uow.session, STOREFRONT, rt.clock, rt.settings)
         rows = [m for m in markets.list_markets(ctx) if m.active]
-    return templates.TemplateResponse(request, "shop/shops.html", {"markets": rows})
+        return templates.TemplateResponse(request, "shop/shops.html", {"markets": rows})
 
 
 @router.get("/{market_code}", response_class=HTMLResponse)
@@ -335,4 +335,5 @@ def order_page(
         return _render(shop, "shop/track.html", number=number)
     order = orders.find_order(shop.ctx, number, email)
     view = orders.order_view(shop.ctx, order.id)
-    return _render(shop, "shop/order.html", view=view, placed=bool(placed))
+    names = catalog.sku_codes(shop.ctx.session, [line.sku_id for line in view.lines])
+    return _render(shop, "shop/order.html", view=view, names=names, placed=bool(placed))
