@@ -43,6 +43,7 @@ from chuhai.catalog.service import (
     add_image,
     certificate_types,
     create_product,
+    set_hs_code,
 )
 from chuhai.catalog.tables import BrandRow, ProductRow, SkuRow
 from chuhai.core.auth import STOREFRONT, SYSTEM, Actor, Role
@@ -50,6 +51,7 @@ from chuhai.core.clock import Clock, FixedClock, SystemClock
 from chuhai.core.context import Context
 from chuhai.core.db import Database
 from chuhai.core.settings import Settings
+from chuhai.customs.hs import validate_subheading
 from chuhai.parties.model import SupplierProfile
 from chuhai.parties.service import (
     actor_for,
@@ -1171,6 +1173,7 @@ class _World:
             listing.reject(self.ctx(Role.COMPLIANCE), pid, flow["reason"])
             return
         listing.pass_ip(self.ctx(Role.COMPLIANCE), pid, flow.get("ip_note", ""))
+        self.classify(item)
         if not self.negotiate(item):
             return
         if not self.sample_qc(item):
@@ -1178,6 +1181,12 @@ class _World:
         if stage == State.APPROVED:
             return
         self.publish(item)
+
+    def classify(self, item: _Product) -> None:
+        """The customs broker confirms the product's HS subheading for each of its SKUs."""
+        code = validate_subheading(item.spec["hs"], field="hs")
+        for sku in item.skus:
+            set_hs_code(self.ctx(Role.CUSTOMS), sku.id, code)
 
     def resubmit_with(self, item: _Product, cert_type: str) -> None:
         pid = item.row.id
