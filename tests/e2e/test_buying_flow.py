@@ -159,6 +159,7 @@ def test_german_and_us_shoppers_buy_receive_and_return(  # type: ignore[no-untyp
     merchandiser.wait_for_load_state()
     assert "Return received and refunded" in merchandiser.content()
     assert "Refunded" in merchandiser.content()
+    assert "· Logistics ·" in merchandiser.content()  # the history names who picked and shipped
 
     with db.unit_of_work() as uow:
         assert ledger.verify(uow.session) == []

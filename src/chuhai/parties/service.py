@@ -463,6 +463,14 @@ def party_counts(session: Session) -> dict[str, int]:
     }
 
 
+def display_names(session: Session, user_ids: list[str]) -> dict[str, str]:
+    """User id -> the name people know them by, for histories that store ids; ids that are
+    not users (the storefront, a carrier, the system) are left out."""
+    wanted = sorted({i for i in user_ids if i})
+    query = select(UserRow.id, UserRow.display_name, UserRow.username).where(UserRow.id.in_(wanted))
+    return {uid: name or username for uid, name, username in session.execute(query)}
+
+
 def find_user(session: Session, username: str) -> UserRow | None:
     return session.scalar(select(UserRow).where(UserRow.username == username))
 

@@ -243,6 +243,7 @@ def movements_page(
         found=found,
         moves=found.items,
         codes=codes,
+        people=parties.display_names(page.ctx.session, [m.actor_id for m in found.items]),
         sku_id=sku_id or "",
         warehouse_id=warehouse_id or "",
         document_id=document_id or "",

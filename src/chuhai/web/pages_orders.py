@@ -22,6 +22,7 @@ from chuhai.core.errors import ChuhaiError, NotFound, ValidationFailed
 from chuhai.inventory import warehouses
 from chuhai.markets import service as markets
 from chuhai.orders import service as orders
+from chuhai.parties import service as parties
 from chuhai.web.console import Page, error_message, form_page, page_context, redirect, render
 from chuhai.web.pages_review import submitted_form
 
@@ -91,6 +92,7 @@ def order_page(order_id: str, page: Page = Depends(page_context)) -> HTMLRespons
         badge=STATE_BADGE,
         returnable=returnable,
         sku_codes=catalog.sku_codes(page.ctx.session, [line.sku_id for line in view.lines]),
+        people=parties.display_names(page.ctx.session, [h.actor_id for h in view.history]),
         warehouses=warehouses.list_warehouses(page.ctx),
     )
 
