@@ -21,6 +21,7 @@ from chuhai.core.context import Context
 from chuhai.core.db import Database, schema_problem, upgrade_schema
 from chuhai.core.errors import ChuhaiError
 from chuhai.core.settings import Settings, load_settings
+from chuhai.finance import postings  # noqa: F401  (registers the ledger's event postings)
 
 app = typer.Typer(
     help="chuhai: full-custody cross-border commerce.",
@@ -54,6 +55,10 @@ carrier_app = typer.Typer(
     help="Carriers: the sandbox carrier's tracking events.", no_args_is_help=True
 )
 app.add_typer(carrier_app, name="carrier")
+ledger_app = typer.Typer(
+    help="The double-entry ledger: its check and its trial balance.", no_args_is_help=True
+)
+app.add_typer(ledger_app, name="ledger")
 
 out = Console()
 err = Console(stderr=True)
@@ -815,6 +820,75 @@ def stock_expire_orders() -> None:
 
 def main() -> None:  # pragma: no cover - console-script shim
     app()
+
+
+@ledger_app.command("check")
+def ledger_check(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Prove every journal entry balanced in each currency, every currency balanced over the
+    ledger and every line in its account's currency; list each problem and exit 1 when any."""
+    import json
+
+    from chuhai.finance import ledger
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        problems = ledger.check(uow.session)
+        entries = ledger.entry_count(uow.session)
+    if as_json:
+        body = {
+            "ok": not problems,
+            "entries_checked": entries,
+            "problems": [vars(p) for p in problems],
+        }
+        out.print_json(json.dumps(body))
+    elif problems:
+        table = Table(title="Ledger problems")
+        for column in ("kind", "subject", "detail"):
+            table.add_column(column)
+        for p in problems:
+            table.add_row(p.kind, p.subject, p.detail)
+        out.print(table)
+    else:
+        out.print(f"The ledger balances ({entries} entries checked).")
+    if problems:
+        raise fail(f"{len(problems)} ledger problem(s) found")
+
+
+@ledger_app.command("trial-balance")
+def ledger_trial_balance(
+    on: str = typer.Option("", help="The day (YYYY-MM-DD); default today."),
+    currency: str = typer.Option("", help="One currency only (ISO 4217)."),
+) -> None:
+    """Every account's balance per currency and in CNY at the day's rates."""
+    from chuhai.core.money import decimal_string
+    from chuhai.finance import reports
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise fail(f"--on: {on!r} is not a date as YYYY-MM-DD") from None
+    with db.unit_of_work() as uow:
+        try:
+            report = reports.trial_balance(
+                Context(uow.session, SYSTEM, SystemClock(), settings), day, currency or None
+            )
+        except ChuhaiError as error:
+            raise fail(error.detail) from None
+    table = Table(title=f"Trial balance on {report.on.isoformat()}")
+    for column in ("account", "name", "currency", "balance", "CNY"):
+        table.add_column(column)
+    for row in report.rows:
+        cny = "" if row.in_cny is None else decimal_string(row.in_cny, "CNY")
+        balance = decimal_string(row.balance, row.account.currency)
+        table.add_row(row.account.code, row.account.name, row.account.currency, balance, cny)
+    out.print(table)
+    for code, total in report.totals.items():
+        out.print(f"{code}: lines sum to {decimal_string(total, code)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

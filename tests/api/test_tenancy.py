@@ -37,6 +37,7 @@ PLATFORM_PARAMS = {
     "cart_id",  # a storefront cart: its id is the shopper's secret
     "number",  # an order number, with the buyer's email: /storefront/orders/{number}
     "shipment_id",  # shipments are read by platform staff only
+    "entry_id",  # journal entries are read by finance staff only
     "carrier",  # a carrier's code: /carriers/{carrier}/events
     "warehouse_id",  # warehouses and transfers are the platform's
     "transfer_id",

@@ -17,6 +17,7 @@ from chuhai.api import (
     fulfillment,
     fx,
     inventory,
+    ledger,
     markets,
     orders,
     parties,
@@ -29,6 +30,7 @@ from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.db import Database, schema_problem
 from chuhai.core.runtime import Runtime
 from chuhai.core.settings import Settings, load_settings
+from chuhai.finance import postings  # noqa: F401  (registers the ledger's event postings)
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -61,6 +63,7 @@ def create_app(
         catalog,
         registry,
         fx,
+        ledger,
         pricing,
         customs_declarations,
         customs_hs,

@@ -85,6 +85,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "orders.refund": frozenset({Role.MERCHANDISER, Role.FINANCE}),
     "shipments.read": OPERATOR_ROLES,
     "shipments.manage": frozenset({Role.LOGISTICS}),
+    "ledger.read": frozenset({Role.FINANCE, Role.ADMIN}),
+    "ledger.post": frozenset({Role.FINANCE}),
 }
 
 

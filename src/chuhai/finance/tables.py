@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, PrimaryKeyConstraint, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chuhai.core.db import Base
@@ -33,3 +42,80 @@ class FxRateRow(Base):
     # the key leads with the pair and the date: "the newest rate on or before a day" is one
     # backward index scan
     __table_args__ = (PrimaryKeyConstraint("base", "quote", "rate_date", "source"),)
+
+
+# --- the ledger --------------------------------------------------------------------------------
+# Entries and their lines are only ever inserted: a correction is a reversing entry that links
+# to the one it corrects. Balances are sums of lines, never stored apart from them.
+
+
+class AccountRow(Base):
+    """One account of the chart (data/finance/chart_of_accounts.json), kept in one currency."""
+
+    __tablename__ = "ledger_accounts"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)  # e.g. 1100-US, 3900-EUR
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # asset | liability | equity | revenue | expense
+    currency: Mapped[str] = mapped_column(String(3))
+    purpose: Mapped[str] = mapped_column(String(30))  # clearing, tax_payable, fx_trading...
+    market_code: Mapped[str | None] = mapped_column(String(2))
+    authority: Mapped[str | None] = mapped_column(String(200))  # who a tax or duty is owed to
+    created_at: Mapped[datetime]
+
+
+class JournalEntryRow(Base):
+    """One immutable journal entry: what caused it, and for a conversion the rate it used."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    posted_on: Mapped[date] = mapped_column(Date, index=True)  # the accounting date
+    description: Mapped[str] = mapped_column(Text)
+    document_type: Mapped[str] = mapped_column(String(30))  # order, refund, stock_up_order...
+    document_id: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(40))  # payment.captured, manual, reversal...
+    # one entry per event occurrence: a re-delivered event finds the entry it already made
+    event_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    market_code: Mapped[str | None] = mapped_column(String(2))
+    reverses_id: Mapped[str | None] = mapped_column(
+        ForeignKey("journal_entries.id"), unique=True
+    )  # an entry is reversed at most once
+    fx_rate: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
+    fx_on: Mapped[date | None] = mapped_column(Date)  # the rate's own date
+    fx_source: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_journal_entries_document", "document_type", "document_id"),)
+
+
+class JournalLineRow(Base):
+    """One line: a signed amount (debit positive, credit negative) in its account's currency."""
+
+    __tablename__ = "journal_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_code: Mapped[str] = mapped_column(ForeignKey("ledger_accounts.code"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units of currency
+    memo: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        Index("ix_journal_lines_account", "account_code", "entry_id"),
+    )
+
+
+class AccountingPeriodRow(Base):
+    """A month of the books; once closed, nothing more posts into it."""
+
+    __tablename__ = "accounting_periods"
+
+    id: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10))  # open | closed
+    closed_by: Mapped[str | None] = mapped_column(String(40))
+    closed_at: Mapped[datetime | None]

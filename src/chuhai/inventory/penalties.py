@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.ids import new_id
 from chuhai.core.money import Money
@@ -203,6 +204,17 @@ def record(
     ]
     ctx.session.add_all(rows)
     ctx.session.flush()
+    for row in rows:
+        events.publish(
+            ctx,
+            "penalty.created",
+            penalty_id=row.id,
+            supplier_id=supplier_id,
+            stock_up_order_id=stock_up_order_id,
+            kind=row.kind,
+            amount=row.amount,
+            currency=row.currency,
+        )
     return rows
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from chuhai.catalog import service as catalog
 from chuhai.catalog.model import State as ProductState
-from chuhai.core import jobs
+from chuhai.core import events, jobs
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
@@ -710,6 +710,17 @@ def receive(
             ctx, moves, document_type=DOCUMENT, document_id=row.id, reason=f"received {row.id}"
         )
     row.received_at = ctx.now()
+    events.publish(
+        ctx,
+        "stock_up.received",
+        order_id=row.id,
+        supplier_id=row.supplier_id,
+        warehouse_id=row.warehouse_id,
+        currency="CNY",
+        # the supplier is owed for what passed QC, at the agreed supply price (fen)
+        amount=sum(line.accepted * line.unit_price for line in lines.values()),
+        accepted=sum(line.accepted for line in lines.values()),
+    )
     earned = _record_penalties(ctx, row, list(lines.values()), codes)
     _move(
         ctx,

@@ -25,6 +25,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from chuhai.catalog import service as catalog
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, OutOfStock, PaymentFailed, ValidationFailed
 from chuhai.core.ids import new_id
@@ -68,6 +69,20 @@ def checkout(
     plan = _reserve(ctx, order, items, market)
     provider = provider_for(ctx.settings, ctx.clock)
     payment = _take_payment(ctx, provider, order, card)
+    events.publish(
+        ctx,
+        "payment.captured",
+        order_id=order.id,
+        order_number=order.number,
+        payment_id=payment.id,
+        market=order.market_code,
+        currency=payment.currency,
+        amount=payment.amount,
+        goods=order.goods,
+        duty=order.duty,
+        vat=order.vat,
+        regime=order.regime,
+    )
     paid = decimal_string(payment.amount, payment.currency)
     record_transition(
         ctx, order, "pay", f"{paid} {payment.currency} captured, card ending {payment.card_last4}"

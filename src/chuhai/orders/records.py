@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import NotFound, PaymentFailed
 from chuhai.core.ids import new_id
@@ -103,9 +104,10 @@ def refund(
         raise PaymentFailed(
             f"the refund was not made: {failed}; try again", field="refund"
         ) from None
+    refund_id = new_id("rfd")
     ctx.session.add(
         RefundRow(
-            id=new_id("rfd"),
+            id=refund_id,
             order_id=order.id,
             payment_id=payment.id,
             return_id=return_id,
@@ -116,6 +118,20 @@ def refund(
             created_by=ctx.actor.user_id,
             created_at=ctx.now(),
         )
+    )
+    events.publish(
+        ctx,
+        "refund.issued",
+        refund_id=refund_id,
+        order_id=order.id,
+        market=order.market_code,
+        currency=order.currency,
+        amount=result.amount,
+        refunded_before=order.refunded,
+        order_total=order.total,
+        order_duty=order.duty,
+        order_vat=order.vat,
+        regime=order.regime,
     )
     order.refunded += result.amount
     order.updated_at = ctx.now()

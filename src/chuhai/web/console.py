@@ -73,6 +73,8 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/pricing", "Pricing"))
     if actor.can("fx.read"):
         items.append(("/fx", "FX rates"))
+    if actor.can("ledger.read"):
+        items.append(("/ledger", "Ledger"))
     if actor.can("customs.read"):
         items.append(("/customs/declarations", "Customs"))
     if actor.is_operator:
@@ -231,6 +233,7 @@ def mount_console(app: FastAPI) -> None:
         pages_customs,
         pages_finance,
         pages_inventory,
+        pages_ledger,
         pages_orders,
         pages_pricing,
         pages_review,
@@ -250,6 +253,7 @@ def mount_console(app: FastAPI) -> None:
         pages_shipments,
         pages_inventory,
         pages_orders,
+        pages_ledger,
         storefront,
     ):
         app.include_router(module.router)
