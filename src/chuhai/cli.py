@@ -59,6 +59,10 @@ ledger_app = typer.Typer(
     help="The double-entry ledger: its check and its trial balance.", no_args_is_help=True
 )
 app.add_typer(ledger_app, name="ledger")
+settlement_app = typer.Typer(
+    help="Supplier settlement: statements checked against the ledger.", no_args_is_help=True
+)
+app.add_typer(settlement_app, name="settlement")
 
 out = Console()
 err = Console(stderr=True)
@@ -889,6 +893,43 @@ def ledger_trial_balance(
     out.print(table)
     for code, total in report.totals.items():
         out.print(f"{code}: lines sum to {decimal_string(total, code)}")
+
+
+@settlement_app.command("check")
+def settlement_check(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Prove every supplier statement equals its ledger lines on supplier payables to the
+    fen; list each mismatch and exit 1 when any."""
+    import json
+
+    from sqlalchemy import func, select
+
+    from chuhai.finance import settlement
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        mismatches = settlement.check(uow.session)
+        count = uow.session.scalar(select(func.count()).select_from(settlement.STATEMENTS))
+    if as_json:
+        body = {
+            "ok": not mismatches,
+            "statements_checked": count,
+            "mismatches": [vars(m) for m in mismatches],
+        }
+        out.print_json(json.dumps(body))
+    elif mismatches:
+        table = Table(title="Statements that differ from the ledger")
+        for column in ("cycle", "statement", "supplier", "detail"):
+            table.add_column(column)
+        for m in mismatches:
+            table.add_row(m.cycle, m.statement_id, m.supplier_id, m.detail)
+        out.print(table)
+    else:
+        out.print(f"Every statement reconciles to the ledger ({count} checked).")
+    if mismatches:
+        raise fail(f"{len(mismatches)} statement(s) differ from the ledger")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ TENANT_PARAMS = {
     "file_id",
     "token_id",
     "stock_up_order_id",  # a supplier sees its own stock-up orders
+    "statement_id",  # a supplier sees its own settlement statements
 }
 PLATFORM_PARAMS = {
     "market_code",
@@ -41,6 +42,7 @@ PLATFORM_PARAMS = {
     "carrier",  # a carrier's code: /carriers/{carrier}/events
     "warehouse_id",  # warehouses and transfers are the platform's
     "transfer_id",
+    "run_id",  # settlement runs are finance's
 }
 PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
 # the storefront answers anyone: it acts for anonymous shoppers, who may browse and buy only
@@ -130,6 +132,27 @@ def _stock_up_order_of_b(unit, world) -> str:  # type: ignore[no-untyped-def]
         return stockup.issue(ctx, draft_order).id
 
 
+def _statement_of_b(unit, world) -> str:  # type: ignore[no-untyped-def]
+    """A settlement statement of supplier B: a receipt the ledger heard of, then a run."""
+    from chuhai.core import events
+    from chuhai.finance import settlement
+
+    with unit() as ctx:
+        events.publish(
+            ctx,
+            "stock_up.received",
+            order_id="su_b",
+            supplier_id=world.supplier_b,
+            warehouse_id="CN-GZ",
+            currency="CNY",
+            amount=10_000,
+            accepted=10,
+        )
+    with unit(world["finance"]) as ctx:
+        run = settlement.run_cycle(ctx, "2099-W01")  # a week after every line posted
+        return settlement.statements_of(ctx.session, run.id)[0].id
+
+
 @pytest.fixture
 def records_of_b(unit, world, tokens):
     with unit(world["supplier_b"]) as ctx:
@@ -152,6 +175,7 @@ def records_of_b(unit, world, tokens):
         "rule_id": rule.id,
         "route": "9610",
         "stock_up_order_id": _stock_up_order_of_b(unit, world),
+        "statement_id": _statement_of_b(unit, world),
     }
 
 
@@ -183,7 +207,7 @@ def test_supplier_a_gets_404_for_every_route_on_supplier_bs_records(client, reco
 
 def test_supplier_a_lists_show_nothing_of_supplier_b(client, records_of_b):
     api = client("supplier_a")
-    for url in ("/products", "/suppliers", "/tokens"):
+    for url in ("/products", "/suppliers", "/tokens", "/settlements/statements"):
         body = api.get(url).text
         for value in (
             records_of_b["product_id"],

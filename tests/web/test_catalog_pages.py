@@ -157,7 +157,12 @@ def test_a_supplier_creates_a_product_with_two_skus_adds_an_image_and_submits_it
     )
     page.get_by_role("button", name="Upload image").click()
     page.wait_for_selector("[data-testid=image] img")
-    # the thumbnail really loads through the console's /files route
+    # the thumbnail really loads through the console's /files route (wait for it: the
+    # element exists before its bytes arrive, and a busy machine makes that visible)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=image] img').complete"
+        " && document.querySelector('[data-testid=image] img').naturalWidth > 0"
+    )
     assert page.eval_on_selector("[data-testid=image] img", "img => img.naturalWidth") == 64
 
     page.get_by_role("button", name="Submit for review").click()

@@ -23,6 +23,7 @@ from chuhai.api import (
     parties,
     pricing,
     registry,
+    settlements,
     storefront,
 )
 from chuhai.api.errors import install_problem_handlers
@@ -64,6 +65,7 @@ def create_app(
         registry,
         fx,
         ledger,
+        settlements,
         pricing,
         customs_declarations,
         customs_hs,

@@ -87,6 +87,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "shipments.manage": frozenset({Role.LOGISTICS}),
     "ledger.read": frozenset({Role.FINANCE, Role.ADMIN}),
     "ledger.post": frozenset({Role.FINANCE}),
+    "settlement.read": frozenset({Role.FINANCE, Role.ADMIN, Role.SUPPLIER}),
+    "settlement.manage": frozenset({Role.FINANCE}),
 }
 
 

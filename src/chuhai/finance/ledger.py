@@ -68,6 +68,7 @@ class Line:
     amount: int  # minor units of currency; debit positive, credit negative
     currency: str
     memo: str = ""
+    party: str | None = None  # a supplier's id on supplier payables
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def post(
                 "currency": line.currency,
                 "amount": line.amount,
                 "memo": line.memo[:200],
+                "party_id": line.party,
             }
             for line in lines
         ],
@@ -274,7 +276,7 @@ def reverse(ctx: Context, entry_id: str, reason: str, on: date | None = None) ->
     if done is not None:
         raise Conflict(f"{entry_id} was already reversed by {done}", field="entry_id")
     lines = [
-        Line(row.account_code, -row.amount, row.currency, row.memo)
+        Line(row.account_code, -row.amount, row.currency, row.memo, row.party_id)
         for row in lines_of(ctx.session, entry_id)
     ]
     return post(

@@ -122,7 +122,13 @@ def on_stock_up_received(ctx: Context, event: dict[str, Any]) -> None:
         ctx,
         [
             Line("1400-CNY", amount, "CNY", f"{event['accepted']} units accepted"),
-            Line("2100-CNY", -amount, "CNY", f"owed to supplier {event['supplier_id']}"),
+            Line(
+                "2100-CNY",
+                -amount,
+                "CNY",
+                f"owed to supplier {event['supplier_id']}",
+                party=event["supplier_id"],
+            ),
         ],
         description=f"stock-up order {event['order_id']} received",
         document_type="stock_up_order",
@@ -139,7 +145,13 @@ def on_penalty_created(ctx: Context, event: dict[str, Any]) -> None:
     ledger.post(
         ctx,
         [
-            Line("2100-CNY", amount, "CNY", f"deducted from supplier {event['supplier_id']}"),
+            Line(
+                "2100-CNY",
+                amount,
+                "CNY",
+                f"deducted from supplier {event['supplier_id']}",
+                party=event["supplier_id"],
+            ),
             Line("4900-CNY", -amount, "CNY", f"{event['kind']} penalty"),
         ],
         description=f"{event['kind']} penalty on stock-up order {event['stock_up_order_id']}",

@@ -19,6 +19,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -101,10 +102,14 @@ class JournalLineRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units of currency
     memo: Mapped[str] = mapped_column(String(200), default="")
+    # who the line is owed to or by (a supplier's id on supplier payables), so one account
+    # in the chart reconciles per party
+    party_id: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index("ix_journal_lines_account", "account_code", "entry_id"),
+        Index("ix_journal_lines_party", "account_code", "party_id"),
     )
 
 
@@ -119,3 +124,95 @@ class AccountingPeriodRow(Base):
     state: Mapped[str] = mapped_column(String(10))  # open | closed
     closed_by: Mapped[str | None] = mapped_column(String(40))
     closed_at: Mapped[datetime | None]
+
+
+# --- supplier settlement ---------------------------------------------------------------------
+# A run per cycle (an ISO week) holds one statement per supplier; each statement line is one
+# ledger line on supplier payables, taken at most once (the unique key), so statements
+# reconcile to the ledger line by line.
+
+
+class SettlementRunRow(Base):
+    """One settlement cycle: draft (computed) -> approved (payouts sent) -> paid."""
+
+    __tablename__ = "settlement_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(10), unique=True)  # ISO week, 2026-W48
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(40))
+    approved_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+
+
+class SettlementRunHistoryRow(Base):
+    __tablename__ = "settlement_run_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("settlement_runs.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class SettlementStatementRow(Base):
+    """What one supplier is owed in a run: owed - deductions = net (fen)."""
+
+    __tablename__ = "settlement_statements"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("settlement_runs.id"), index=True)
+    supplier_id: Mapped[str] = mapped_column(String(40), index=True)
+    owed: Mapped[int] = mapped_column(BigInteger)
+    deductions: Mapped[int] = mapped_column(BigInteger)
+    net: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    line_count: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("run_id", "supplier_id"),)
+
+
+class SettlementLineRow(Base):
+    """One ledger line a statement takes: a receipt's credit (owed) or a penalty's debit."""
+
+    __tablename__ = "settlement_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("settlement_statements.id"), index=True)
+    journal_line_id: Mapped[int] = mapped_column(ForeignKey("journal_lines.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # receipt | penalty
+    document_type: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[str] = mapped_column(String(40))
+    posted_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)  # owed positive, deduction negative
+    memo: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PayoutRow(Base):
+    """One CNY payment of a run's batch to a supplier's bank account."""
+
+    __tablename__ = "settlement_payouts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("settlement_runs.id"), index=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("settlement_statements.id"), unique=True)
+    supplier_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    bank_name: Mapped[str] = mapped_column(String(200))
+    account_name: Mapped[str] = mapped_column(String(200))
+    account_number: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # the bank's idempotency key
+    state: Mapped[str] = mapped_column(String(10))  # sent | confirmed | refused
+    bank_reference: Mapped[str | None] = mapped_column(String(60))
+    refusal: Mapped[str] = mapped_column(Text, default="")
+    journal_entry_id: Mapped[str | None] = mapped_column(String(40))
+    sent_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]

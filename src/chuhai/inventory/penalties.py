@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from chuhai.core import events
 from chuhai.core.context import Context
@@ -252,3 +252,21 @@ def rules_as_data() -> list[dict[str, Any]]:
         }
         for r in packaged_rules()
     ]
+
+
+def on_settlement_paid(ctx: Context, event: dict[str, Any]) -> None:
+    """Finance paid a statement: the penalties it deducted are settled by it."""
+    if not event["penalty_ids"]:
+        return
+    ctx.session.execute(
+        update(PenaltyRow)
+        .where(
+            PenaltyRow.id.in_(event["penalty_ids"]),
+            PenaltyRow.supplier_id == event["supplier_id"],
+            PenaltyRow.settlement_id.is_(None),
+        )
+        .values(settlement_id=event["statement_id"])
+    )
+
+
+events.subscribe("settlement.paid", on_settlement_paid)

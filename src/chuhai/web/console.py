@@ -75,6 +75,8 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/fx", "FX rates"))
     if actor.can("ledger.read"):
         items.append(("/ledger", "Ledger"))
+    if actor.can("settlement.read"):
+        items.append(("/settlements", "Settlement"))
     if actor.can("customs.read"):
         items.append(("/customs/declarations", "Customs"))
     if actor.is_operator:
@@ -237,6 +239,7 @@ def mount_console(app: FastAPI) -> None:
         pages_orders,
         pages_pricing,
         pages_review,
+        pages_settlement,
         pages_shipments,
         storefront,
     )
@@ -254,6 +257,7 @@ def mount_console(app: FastAPI) -> None:
         pages_inventory,
         pages_orders,
         pages_ledger,
+        pages_settlement,
         storefront,
     ):
         app.include_router(module.router)

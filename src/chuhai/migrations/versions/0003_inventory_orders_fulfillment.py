@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 04:22:45.178413
+Create Date: 2026-11-28 04:47:13.743285
 """
 
 from __future__ import annotations
@@ -100,6 +100,24 @@ def upgrade() -> None:
     with op.batch_alter_table('sandbox_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sandbox_payments_parent_id'), ['parent_id'], unique=False)
 
+    op.create_table('settlement_runs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('cycle', sa.String(length=10), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('ends_on', sa.Date(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_by', sa.String(length=40), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_runs')),
+    sa.UniqueConstraint('cycle', name=op.f('uq_settlement_runs_cycle'))
+    )
+    with op.batch_alter_table('settlement_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_runs_state'), ['state'], unique=False)
+
     op.create_table('warehouses',
     sa.Column('id', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -134,6 +152,7 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('memo', sa.String(length=200), nullable=False),
+    sa.Column('party_id', sa.String(length=40), nullable=True),
     sa.CheckConstraint('amount <> 0', name=op.f('ck_journal_lines_amount_not_zero')),
     sa.ForeignKeyConstraint(['account_code'], ['ledger_accounts.code'], name=op.f('fk_journal_lines_account_code_ledger_accounts')),
     sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_journal_lines_entry_id_journal_entries')),
@@ -142,6 +161,7 @@ def upgrade() -> None:
     with op.batch_alter_table('journal_lines', schema=None) as batch_op:
         batch_op.create_index('ix_journal_lines_account', ['account_code', 'entry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_journal_lines_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index('ix_journal_lines_party', ['account_code', 'party_id'], unique=False)
 
     op.create_table('orders',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -176,6 +196,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_market_code'), ['market_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_state'), ['state'], unique=False)
+
+    op.create_table('settlement_run_history',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=40), nullable=False),
+    sa.Column('from_state', sa.String(length=10), nullable=True),
+    sa.Column('to_state', sa.String(length=10), nullable=False),
+    sa.Column('actor_id', sa.String(length=40), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['settlement_runs.id'], name=op.f('fk_settlement_run_history_run_id_settlement_runs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_run_history'))
+    )
+    with op.batch_alter_table('settlement_run_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_run_history_run_id'), ['run_id'], unique=False)
+
+    op.create_table('settlement_statements',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('run_id', sa.String(length=40), nullable=False),
+    sa.Column('supplier_id', sa.String(length=40), nullable=False),
+    sa.Column('owed', sa.BigInteger(), nullable=False),
+    sa.Column('deductions', sa.BigInteger(), nullable=False),
+    sa.Column('net', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('line_count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['settlement_runs.id'], name=op.f('fk_settlement_statements_run_id_settlement_runs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_statements')),
+    sa.UniqueConstraint('run_id', 'supplier_id', name=op.f('uq_settlement_statements_run_id_supplier_id'))
+    )
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_statements_run_id'), ['run_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_settlement_statements_supplier_id'), ['supplier_id'], unique=False)
 
     op.create_table('shipments',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -305,6 +356,51 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('returns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_returns_order_id'), ['order_id'], unique=False)
+
+    op.create_table('settlement_lines',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('statement_id', sa.String(length=40), nullable=False),
+    sa.Column('journal_line_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('document_type', sa.String(length=30), nullable=False),
+    sa.Column('document_id', sa.String(length=40), nullable=False),
+    sa.Column('posted_on', sa.Date(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('memo', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['journal_line_id'], ['journal_lines.id'], name=op.f('fk_settlement_lines_journal_line_id_journal_lines')),
+    sa.ForeignKeyConstraint(['statement_id'], ['settlement_statements.id'], name=op.f('fk_settlement_lines_statement_id_settlement_statements')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_lines')),
+    sa.UniqueConstraint('journal_line_id', name=op.f('uq_settlement_lines_journal_line_id'))
+    )
+    with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_lines_statement_id'), ['statement_id'], unique=False)
+
+    op.create_table('settlement_payouts',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('run_id', sa.String(length=40), nullable=False),
+    sa.Column('statement_id', sa.String(length=40), nullable=False),
+    sa.Column('supplier_id', sa.String(length=40), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('bank_name', sa.String(length=200), nullable=False),
+    sa.Column('account_name', sa.String(length=200), nullable=False),
+    sa.Column('account_number', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('bank_reference', sa.String(length=60), nullable=True),
+    sa.Column('refusal', sa.Text(), nullable=False),
+    sa.Column('journal_entry_id', sa.String(length=40), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['settlement_runs.id'], name=op.f('fk_settlement_payouts_run_id_settlement_runs')),
+    sa.ForeignKeyConstraint(['statement_id'], ['settlement_statements.id'], name=op.f('fk_settlement_payouts_statement_id_settlement_statements')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_settlement_payouts')),
+    sa.UniqueConstraint('key', name=op.f('uq_settlement_payouts_key')),
+    sa.UniqueConstraint('statement_id', name=op.f('uq_settlement_payouts_statement_id'))
+    )
+    with op.batch_alter_table('settlement_payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_settlement_payouts_run_id'), ['run_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_settlement_payouts_supplier_id'), ['supplier_id'], unique=False)
 
     op.create_table('supplier_penalties',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -569,6 +665,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_supplier_penalties_stock_up_order_id'))
 
     op.drop_table('supplier_penalties')
+    with op.batch_alter_table('settlement_payouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_payouts_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_settlement_payouts_run_id'))
+
+    op.drop_table('settlement_payouts')
+    with op.batch_alter_table('settlement_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_lines_statement_id'))
+
+    op.drop_table('settlement_lines')
     with op.batch_alter_table('returns', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_returns_order_id'))
 
@@ -595,6 +700,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_shipments_order_id'))
 
     op.drop_table('shipments')
+    with op.batch_alter_table('settlement_statements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_statements_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_settlement_statements_run_id'))
+
+    op.drop_table('settlement_statements')
+    with op.batch_alter_table('settlement_run_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_run_history_run_id'))
+
+    op.drop_table('settlement_run_history')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_state'))
         batch_op.drop_index(batch_op.f('ix_orders_market_code'))
@@ -602,12 +716,17 @@ def downgrade() -> None:
 
     op.drop_table('orders')
     with op.batch_alter_table('journal_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_lines_party')
         batch_op.drop_index(batch_op.f('ix_journal_lines_entry_id'))
         batch_op.drop_index('ix_journal_lines_account')
 
     op.drop_table('journal_lines')
     op.drop_table('carts')
     op.drop_table('warehouses')
+    with op.batch_alter_table('settlement_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_settlement_runs_state'))
+
+    op.drop_table('settlement_runs')
     with op.batch_alter_table('sandbox_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sandbox_payments_parent_id'))
 
