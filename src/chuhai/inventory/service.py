@@ -23,6 +23,7 @@ from chuhai.core.context import Context
 from chuhai.core.errors import FieldError, NotFound, OutOfStock, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, check_window, paginate
+from chuhai.core.statemachine import StateMachine
 from chuhai.inventory import ledger
 from chuhai.inventory.ledger import MAX_QUANTITY, Mismatch, Move
 from chuhai.inventory.model import Balance
@@ -33,6 +34,27 @@ MAX_REASON = 2_000
 
 
 # --- history of inventory documents ---------------------------------------------------------------
+
+
+def move(
+    ctx: Context,
+    machine: StateMachine,
+    document_type: str,
+    row: Any,
+    action: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Take a stock-up order or a transfer through one transition of its machine: the
+    permission checked, the move stored in the history, the row's state changed."""
+    transition = machine.transition(row.state, action)
+    ctx.actor.require(transition.permission)
+    record_transition(
+        ctx, document_type, row.id, action, row.state, transition.target, reason, details
+    )
+    row.state = transition.target
+    row.updated_at = ctx.now()
+    ctx.session.flush()
 
 
 def record_transition(

@@ -46,6 +46,7 @@ from chuhai.inventory import labels, ledger, penalties
 from chuhai.inventory.ledger import Move
 from chuhai.inventory.service import (
     history_of,
+    move,
     optional_text,
     record_transition,
     required_text,
@@ -431,12 +432,7 @@ def _move(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
-    transition = STOCK_UP.transition(row.state, action)
-    ctx.actor.require(transition.permission)
-    record_transition(ctx, DOCUMENT, row.id, action, row.state, transition.target, reason, details)
-    row.state = transition.target
-    row.updated_at = ctx.now()
-    ctx.session.flush()
+    move(ctx, STOCK_UP, DOCUMENT, row, action, reason, details)
 
 
 def _allowed(ctx: Context, row: StockUpOrderRow, action: str) -> None:

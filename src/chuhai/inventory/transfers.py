@@ -52,6 +52,7 @@ from chuhai.inventory import ledger
 from chuhai.inventory.ledger import Move
 from chuhai.inventory.service import (
     history_of,
+    move,
     on_hand_where,
     optional_text,
     record_transition,
@@ -348,12 +349,7 @@ def _move(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> None:
-    transition = TRANSFER.transition(row.state, action)
-    ctx.actor.require(transition.permission)
-    record_transition(ctx, DOCUMENT, row.id, action, row.state, transition.target, reason, details)
-    row.state = transition.target
-    row.updated_at = ctx.now()
-    ctx.session.flush()
+    move(ctx, TRANSFER, DOCUMENT, row, action, reason, details)
 
 
 def _allowed(ctx: Context, row: TransferRow, action: str) -> None:

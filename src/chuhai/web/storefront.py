@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from chuhai.catalog import service as catalog
 from chuhai.core.auth import STOREFRONT
@@ -27,7 +27,7 @@ from chuhai.core.money import format_minor
 from chuhai.core.runtime import runtime
 from chuhai.markets import service as markets
 from chuhai.orders import service as orders
-from chuhai.web.console import templates
+from chuhai.web.console import redirect, templates
 from chuhai.web.shop_text import EU_COUNTRIES, TEXT, language_of, locale_of
 
 router = APIRouter(prefix="/shop", include_in_schema=False)
@@ -113,12 +113,6 @@ def _regime_note(shop: Shop, quote: Any) -> str:
     return shop.text["ddp_note"] if quote.due_on_delivery == 0 else ""
 
 
-def _back(url: str, error: str | None = None) -> Response:
-    from urllib.parse import urlencode
-
-    return RedirectResponse(url + (f"?{urlencode({'error': error})}" if error else ""), 303)
-
-
 # --- pages -----------------------------------------------------------------------------------
 
 
@@ -166,9 +160,9 @@ def add_to_cart(
     try:
         orders.set_cart_item(shop.ctx, cart.id, sku_id, held + quantity)
     except ChuhaiError as exc:
-        return _back(where, exc.detail)
+        return redirect(where, error=exc.detail)
     shop.ctx.session.commit()
-    response = _back(where)
+    response = redirect(where)
     response.set_cookie(_cart_cookie(shop.market.code), cart.id, httponly=True, samesite="lax")
     return response
 
@@ -252,9 +246,9 @@ def _checkout(shop: Shop, form: dict[str, str]) -> Response:
     cart, quote, names = _cart_and_quote(shop)
     if cart is not None and cart.order_id is not None:  # a second click on "Pay"
         placed = orders.order_view(shop.ctx, cart.order_id).order
-        return _back(f"/shop/{shop.market.code}/orders/{placed.number}")
+        return redirect(f"/shop/{shop.market.code}/orders/{placed.number}")
     if cart is None or quote is None:
-        return _back(f"/shop/{shop.market.code}/cart", shop.text["empty_cart"])
+        return redirect(f"/shop/{shop.market.code}/cart", error=shop.text["empty_cart"])
     try:
         order = orders.checkout(
             shop.ctx,
@@ -266,22 +260,9 @@ def _checkout(shop: Shop, form: dict[str, str]) -> Response:
             cart_id=cart.id,
         )
         shop.ctx.session.commit()
-    except ValidationFailed as exc:
+    except ChuhaiError as exc:  # bad fields, out of stock, payment refused
         shop.ctx.session.rollback()
-        return _render(
-            shop,
-            "shop/cart.html",
-            status_code=422,
-            cart=cart,
-            quote=quote,
-            names=names,
-            regime_note=_regime_note(shop, quote),
-            form=form,
-            errors={e.field: e.message for e in exc.errors},
-            failure=exc.detail,
-        )
-    except ChuhaiError as exc:  # out of stock, payment refused
-        shop.ctx.session.rollback()
+        fields = exc.errors if isinstance(exc, ValidationFailed) else []
         return _render(
             shop,
             "shop/cart.html",
@@ -291,10 +272,10 @@ def _checkout(shop: Shop, form: dict[str, str]) -> Response:
             names=names,
             regime_note=_regime_note(shop, quote),
             form=form,
-            errors={},
+            errors={e.field: e.message for e in fields},
             failure=exc.detail,
         )
-    response = _back(f"/shop/{shop.market.code}/orders/{order.number}?placed=1")
+    response = redirect(f"/shop/{shop.market.code}/orders/{order.number}?placed=1")
     response.set_cookie(f"chuhai_order_{order.number}", order.email, httponly=True, samesite="lax")
     return response
 
