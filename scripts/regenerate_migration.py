@@ -1,8 +1,8 @@
 """Development helper: rewrite the newest migration from the tables the code declares now.
 
-Released migrations never change (0001 spine, 0002 pricing/customs/FX); until 0003 is
-released, every capability that adds tables re-runs this, which autogenerates 0003
-against a scratch database at 0002.
+Released migrations never change (0001 spine, 0002 pricing/customs/FX, 0003 inventory,
+orders and fulfillment); until 0004 is released, every capability that adds tables re-runs
+this, which autogenerates 0004 against a scratch database at 0003.
 
     python scripts/regenerate_migration.py
 """
@@ -17,10 +17,10 @@ from alembic import command
 
 from chuhai.core.db import MIGRATIONS_DIR, alembic_config
 
-PREVIOUS = "0002"
-REVISION = "0003"
-MESSAGE = "inventory, orders and fulfillment"
-SLUG = "inventory_orders_fulfillment"
+PREVIOUS = "0003"
+REVISION = "0004"
+MESSAGE = "finance: hedges, revaluations, B2B credit"
+SLUG = "finance_risk_credit"
 
 
 def main() -> None:

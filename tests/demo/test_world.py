@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select, text
@@ -221,3 +222,29 @@ def test_the_warehouses_hold_stock_and_shoppers_have_ordered(seeded) -> None:
         assert {o.state for o in orders} >= {"allocated", "picked", "shipped", "cancelled"}
         german = next(o for o in orders if o.market_code == "DE")
         assert german.currency == "EUR" and german.vat > 0
+
+
+def test_the_week_is_booked_and_reconciles(seeded) -> None:
+    from chuhai.core.auth import Actor, Role
+    from chuhai.core.context import Context
+    from chuhai.finance import ledger, reports, settlement
+
+    db = seeded[0]
+    with db.unit_of_work() as uow:
+        finance = Context(
+            uow.session,
+            Actor(user_id="test-finance", username="finance", roles=frozenset({Role.FINANCE})),
+            FixedClock(NOW),
+            Settings(data_dir=Path("."), database_url=str(db.engine.url)),
+        )
+        assert ledger.check(uow.session) == []
+        trial = reports.trial_balance(finance, NOW.date())
+        assert trial.balanced and trial.rows
+        ioss = reports.tax_return(finance, "2200-DE-IOSS", NOW.strftime("%Y-%m"))
+        assert ioss.net > 0  # VAT collected under IOSS, owed to the authority
+        assert settlement.check(uow.session) == []
+        runs = settlement.list_runs(finance)
+        assert [run.state for run in runs] == ["paid"]
+        assert settlement.statements_of(uow.session, runs[0].id)
+        balances = ledger.balances(uow.session, on=NOW.date())
+        assert balances["1300-CNY"] > 0 and balances["1300-USD"] > 0

@@ -52,6 +52,7 @@ from chuhai.core.context import Context
 from chuhai.core.db import Database
 from chuhai.core.settings import Settings
 from chuhai.customs.hs import validate_subheading
+from chuhai.demo.books import keep_the_books
 from chuhai.parties.model import SupplierProfile
 from chuhai.parties.service import (
     actor_for,
@@ -383,6 +384,7 @@ def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> D
     pricing = price_the_catalog(db, settings, now)
     stock_the_warehouses(db, settings, now)
     sell_to_demo_shoppers(db, settings, now)
+    keep_the_books(db, settings, now)
     with db.unit_of_work() as uow:
         summary = _summary(uow.session, created=created)
     summary.pricing = pricing
