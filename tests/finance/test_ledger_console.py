@@ -84,3 +84,17 @@ def test_finance_reads_the_trial_balance_a_statement_an_entry_and_the_ioss_retur
     page.get_by_role("link", name="Ledger").first.click()
     page.get_by_role("link", name="VAT payable — DE (IOSS)").first.click()
     assert "€19.00" in page.get_by_test_id("net").inner_text()
+
+
+def test_finance_reads_the_balance_sheet_and_the_income_statement(console, sale):
+    page = console("finance")
+    page.get_by_role("link", name="Ledger").click()
+    page.get_by_test_id("statements-link").click()
+    assert "balances in every currency" in page.get_by_test_id("sheet-balanced").inner_text()
+    assets = page.get_by_test_id("sheet-assets").inner_text()
+    assert "1100-DE" in assets and "CN¥952.00" in assets
+    assert "2200-DE-IOSS" in page.get_by_test_id("sheet-liabilities").inner_text()
+    assert "Profit: CN¥800.00" in page.get_by_test_id("profit").inner_text()
+    page.locator("input[name=start]").fill("2099-01-01")
+    page.get_by_role("button", name="Show").click()
+    assert "on or before" in page.get_by_test_id("refusal").inner_text()

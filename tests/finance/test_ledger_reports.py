@@ -113,6 +113,47 @@ def test_the_income_statement_shows_the_period_only(unit, world, books):
     }
 
 
+def test_the_balance_sheet_balances_with_the_result_to_date(unit, world, books):
+    with unit(world["finance"]) as ctx:
+        sheet = reports.balance_sheet(ctx, date(2026, 11, 6))
+    assert sheet.balanced
+    assert sheet.assets.totals == {"EUR": 1190 + 1200 - 120, "USD": 700}
+    assert sheet.liabilities.totals == {"EUR": -370}
+    assert sheet.equity.totals == {}
+    assert sheet.result.totals == {"EUR": -1900, "USD": -700}  # credits: a profit
+    # 22.70 EUR at 8 and 7.00 USD at 1/0.14 = 181.60 + 50.00 CNY of assets
+    assert sheet.assets.total_cny == 18160 + 5000
+    assert sheet.result.total_cny == -(15200 + 5000)
+    assert sheet.rounding == 0
+
+
+def test_the_balance_sheet_over_http_and_the_income_statement(client, books):
+    finance = client("finance")
+    sheet = finance.get("/ledger/balance-sheet", params={"on": "2026-11-06"})
+    assert sheet.status_code == 200, sheet.text
+    body = sheet.json()
+    assert body["balanced"] is True
+    assert body["liabilities"]["totals"] == [{"amount": "-3.70", "currency": "EUR"}]
+    income = finance.get(
+        "/ledger/income-statement", params={"start": "2026-11-01", "end": "2026-11-06"}
+    ).json()
+    assert {row["account"]: row["balance"]["amount"] for row in income["rows"]} == {
+        "4000-DE": "-10.00",
+        "4000-FR": "-9.00",
+        "4000-US": "-7.00",
+    }
+    ioss = finance.get("/ledger/returns/2200-DE-IOSS", params={"period": "2026-11"}).json()
+    assert ioss["net"] == {"amount": "3.70", "currency": "EUR"}
+    assert [line["market"] for line in ioss["lines"]] == ["DE", "FR"]
+    bad = finance.get("/ledger/returns/2200-DE-IOSS", params={"period": "11/2026"})
+    assert bad.status_code == 422 and "period" in bad.text
+    later = finance.get(
+        "/ledger/income-statement", params={"start": "2026-11-07", "end": "2026-11-06"}
+    )
+    assert later.status_code == 422 and "start" in later.text
+    assert client("merchandiser").get("/ledger/balance-sheet").status_code == 403
+
+
 def test_a_statement_runs_from_its_opening_balance(unit, world, books):
     with unit(world["finance"]) as ctx:
         got = reports.statement(ctx, "1100-FR", date(2026, 11, 3), date(2026, 12, 31))

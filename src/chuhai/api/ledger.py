@@ -1,5 +1,6 @@
 """The ledger over HTTP: accounts, journal entries (read, post a manual one, reverse one),
-the trial balance per currency and in CNY, account statements.
+the trial balance, balance sheet and income statement per currency and in CNY, account
+statements, VAT/GST/IOSS returns.
 
 Amounts travel as signed decimal strings in their currency ("-12.50": a credit), never as
 JSON numbers; more decimals than the currency has are refused naming the line.
@@ -264,20 +265,8 @@ def trial_balance(
         on=report.on,
         balanced=report.balanced,
         totals=[MoneyOut.of(total, code) for code, total in report.totals.items()],
-        rows=[
-            TrialRowOut(
-                account=row.account.code,
-                name=row.account.name,
-                kind=row.account.kind,
-                balance=MoneyOut.of(row.balance, row.account.currency),
-                in_cny=None if row.in_cny is None else MoneyOut.of(row.in_cny, "CNY"),
-            )
-            for row in report.rows
-        ],
-        rates=[
-            RateOut(currency=code, rate=str(rate.rate), on=rate.on, source=rate.source)
-            for code, rate in report.rates.items()
-        ],
+        rows=_rows(report.rows),
+        rates=_rates(report.rates),
         total_cny=MoneyOut.of(report.total_cny, "CNY"),
     )
 
@@ -314,4 +303,131 @@ def statement(
             for line in got.lines
         ],
         closing=MoneyOut.of(got.closing, currency),
+    )
+
+
+class SectionOut(BaseModel):
+    title: str
+    rows: list[TrialRowOut]
+    totals: list[MoneyOut]  # per currency
+    total_cny: MoneyOut
+
+
+class BalanceSheetOut(BaseModel):
+    on: date
+    balanced: bool  # assets + liabilities + equity + result sum to zero in each currency
+    assets: SectionOut
+    liabilities: SectionOut
+    equity: SectionOut
+    result: SectionOut  # revenue less expenses to date (credit: a profit)
+    rates: list[RateOut]
+    rounding_cny: MoneyOut  # what the rows converted and rounded one by one leave over
+
+
+class TaxReturnLineOut(BaseModel):
+    market: str
+    collected: MoneyOut
+    refunded: MoneyOut
+    net: MoneyOut
+
+
+class TaxReturnOut(BaseModel):
+    account: str
+    name: str
+    authority: str | None
+    period: str
+    start: date
+    end: date
+    lines: list[TaxReturnLineOut]
+    net: MoneyOut
+
+
+def _rows(rows: list[reports.Row]) -> list[TrialRowOut]:
+    return [
+        TrialRowOut(
+            account=row.account.code,
+            name=row.account.name,
+            kind=row.account.kind,
+            balance=MoneyOut.of(row.balance, row.account.currency),
+            in_cny=None if row.in_cny is None else MoneyOut.of(row.in_cny, "CNY"),
+        )
+        for row in rows
+    ]
+
+
+def _rates(rates: dict[str, Any]) -> list[RateOut]:
+    return [
+        RateOut(currency=code, rate=str(rate.rate), on=rate.on, source=rate.source)
+        for code, rate in rates.items()
+    ]
+
+
+def _section(section: reports.Section) -> SectionOut:
+    return SectionOut(
+        title=section.title,
+        rows=_rows(section.rows),
+        totals=[MoneyOut.of(total, code) for code, total in section.totals.items()],
+        total_cny=MoneyOut.of(section.total_cny, "CNY"),
+    )
+
+
+@router.get("/balance-sheet", response_model=BalanceSheetOut)
+def balance_sheet(on: date | None = None, ctx: Context = Depends(api_context)) -> BalanceSheetOut:
+    """Assets, liabilities, equity and the result to date on `on` (default today), per
+    currency and in CNY at that day's rates; credits are negative."""
+    sheet = reports.balance_sheet(ctx, on)
+    return BalanceSheetOut(
+        on=sheet.on,
+        balanced=sheet.balanced,
+        assets=_section(sheet.assets),
+        liabilities=_section(sheet.liabilities),
+        equity=_section(sheet.equity),
+        result=_section(sheet.result),
+        rates=_rates(sheet.rates),
+        rounding_cny=MoneyOut.of(sheet.rounding, "CNY"),
+    )
+
+
+@router.get("/income-statement", response_model=TrialBalanceOut)
+def income_statement(
+    start: date, end: date | None = None, ctx: Context = Depends(api_context)
+) -> TrialBalanceOut:
+    """Revenue and expenses moved between `start` and `end` (default today), per currency
+    and in CNY at `end`'s rates; `total_cny` negative is a profit."""
+    report = reports.income_statement(ctx, start, end or ctx.now().date())
+    return TrialBalanceOut(
+        on=report.on,
+        balanced=report.balanced,
+        totals=[MoneyOut.of(total, code) for code, total in report.totals.items()],
+        rows=_rows(report.rows),
+        rates=_rates(report.rates),
+        total_cny=MoneyOut.of(report.total_cny, "CNY"),
+    )
+
+
+@router.get("/returns/{code}", response_model=TaxReturnOut)
+def tax_return(
+    code: str, period: str | None = None, ctx: Context = Depends(api_context)
+) -> TaxReturnOut:
+    """What a VAT, GST or IOSS account owes its authority for a month (YYYY-MM, default
+    this month), per market of sale: collected less refunded."""
+    got = reports.tax_return(ctx, code, period or ctx.now().strftime("%Y-%m"))
+    currency = got.account.currency
+    return TaxReturnOut(
+        account=got.account.code,
+        name=got.account.name,
+        authority=got.account.authority,
+        period=got.period,
+        start=got.start,
+        end=got.end,
+        lines=[
+            TaxReturnLineOut(
+                market=line.market,
+                collected=MoneyOut.of(line.collected, currency),
+                refunded=MoneyOut.of(line.refunded, currency),
+                net=MoneyOut.of(line.net, currency),
+            )
+            for line in got.lines
+        ],
+        net=MoneyOut.of(got.net, currency),
     )

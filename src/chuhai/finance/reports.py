@@ -111,6 +111,68 @@ def income_statement(ctx: Context, start: date, end: date) -> TrialBalance:
 
 
 @dataclass(frozen=True)
+class Section:
+    """One side of the balance sheet: its rows and their totals per currency and in CNY."""
+
+    title: str
+    rows: list[Row]
+    totals: dict[str, int]
+    total_cny: int
+
+
+@dataclass(frozen=True)
+class BalanceSheet:
+    """Assets, liabilities, equity and the result to date (revenue and expenses not yet
+    closed into equity) on a day. In each currency the four sum to zero; in CNY they sum to
+    `rounding`, the rows having each been converted and rounded once."""
+
+    on: date
+    assets: Section
+    liabilities: Section
+    equity: Section
+    result: Section  # revenue less expenses to date, as one line per currency
+    rates: dict[str, FxRate]
+
+    @property
+    def rounding(self) -> int:
+        sides = (self.assets, self.liabilities, self.equity, self.result)
+        return sum(side.total_cny for side in sides)
+
+    @property
+    def balanced(self) -> bool:
+        currencies = {c for side in self.sides for c in side.totals}
+        return all(sum(side.totals.get(c, 0) for side in self.sides) == 0 for c in currencies)
+
+    @property
+    def sides(self) -> tuple[Section, ...]:
+        return (self.assets, self.liabilities, self.equity, self.result)
+
+
+def balance_sheet(ctx: Context, on: date | None = None) -> BalanceSheet:
+    """The balance sheet on `on` (default today) per currency and in CNY at that day's rates
+    (a missing or stale rate is refused). Liabilities, equity and a profit are credits, so
+    they show as negative balances; the console and the API show them as they are signed."""
+    trial = trial_balance(ctx, on)
+
+    def section(title: str, rows: list[Row]) -> Section:
+        totals: dict[str, int] = defaultdict(int)
+        for row in rows:
+            totals[row.account.currency] += row.balance
+        return Section(title, rows, dict(sorted(totals.items())), sum(r.in_cny or 0 for r in rows))
+
+    income = section("result", trial.of_kinds(INCOME_KINDS))
+    result = Section("result to date", [], income.totals, income.total_cny)
+    return BalanceSheet(
+        trial.on,
+        section("assets", trial.of_kinds(("asset",))),
+        section("liabilities", trial.of_kinds(("liability",))),
+        section("equity", trial.of_kinds(("equity",))),
+        result,
+        trial.rates,
+    )
+
+
+@dataclass(frozen=True)
 class StatementLine:
     entry_id: str
     posted_on: date

@@ -80,3 +80,31 @@ def tax_return_page(
 ) -> HTMLResponse:
     period = period.strip() or page.ctx.now().strftime("%Y-%m")
     return render(page, "ledger/return.html", r=reports.tax_return(page.ctx, code, period))
+
+
+@router.get("/ledger/reports", response_class=HTMLResponse)
+def financial_statements(
+    page: Page = Depends(page_context), on: str = "", start: str = ""
+) -> HTMLResponse:
+    """The balance sheet on a day and the income statement from `start` (the first of that
+    month) to it, per currency and in CNY."""
+    ctx = page.ctx
+    ctx.actor.require("ledger.read")
+    day, problem = _day(on, ctx.now().date())
+    first, problem_start = _day(start, day.replace(day=1))
+    sheet = income = None
+    refusal = problem or problem_start
+    try:
+        sheet = reports.balance_sheet(ctx, day)
+        income = reports.income_statement(ctx, first, day)
+    except ChuhaiError as error:  # a missing or stale rate into CNY, or start after the day
+        refusal = error_message(error)
+    return render(
+        page,
+        "ledger/reports.html",
+        on=day,
+        start=first,
+        sheet=sheet,
+        income=income,
+        refusal=refusal,
+    )
