@@ -5,7 +5,6 @@ Errors are one plain sentence on stderr and a non-zero exit; nothing is half-wri
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -63,6 +62,15 @@ settlement_app = typer.Typer(
     help="Supplier settlement: statements checked against the ledger.", no_args_is_help=True
 )
 app.add_typer(settlement_app, name="settlement")
+credit_app = typer.Typer(
+    help="B2B receivables under export credit insurance.", no_args_is_help=True
+)
+app.add_typer(credit_app, name="credit")
+treasury_app = typer.Typer(
+    help="Treasury: FX exposure with value at risk, period-end revaluation.",
+    no_args_is_help=True,
+)
+app.add_typer(treasury_app, name="treasury")
 
 out = Console()
 err = Console(stderr=True)
@@ -124,6 +132,7 @@ def _work(settings: Settings, db: Database, interval: float, once: bool = False)
 
     import chuhai.orders.service  # noqa: F401  (orders follow their shipments' events)
     import chuhai.pricing.service  # noqa: F401  (registers the pricing jobs)
+    import chuhai.reference  # noqa: F401  (every capability's event subscribers: ledger postings)
     from chuhai.core.jobs import run_pending
     from chuhai.fulfillment.webhooks import schedule_sandbox_push  # registers the push job
     from chuhai.inventory.stockup import schedule_expiry  # registers the expiry job
@@ -822,6 +831,41 @@ def stock_expire_orders() -> None:
     )
 
 
+@credit_app.command("check")
+def credit_check() -> None:
+    """Prove every B2B invoice's outstanding and insured claim equal its ledger lines; list
+    each mismatch and exit 1 when any."""
+    from chuhai.finance import credit
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        mismatches = credit.check(uow.session)
+        count = credit.invoice_count(uow.session)
+    for mismatch in mismatches:
+        out.print(f"{mismatch.invoice_id}: {mismatch.detail}", highlight=False)
+    if mismatches:
+        raise fail(f"{len(mismatches)} B2B invoice(s) differ from the ledger")
+    out.print(f"{count} B2B invoice(s) agree with the ledger.", highlight=False)
+
+
+@credit_app.command("mark-overdue")
+def credit_mark_overdue() -> None:
+    """Mark every issued or partly paid B2B invoice past its due day overdue."""
+    from chuhai.finance import credit
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        overdue = credit.mark_overdue(Context(uow.session, SYSTEM, SystemClock(), settings))
+        uow.commit()
+    out.print(
+        f"{len(overdue)} B2B invoice(s) now overdue"
+        + (f": {', '.join(row.id for row in overdue)}" if overdue else "."),
+        highlight=False,
+    )
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     app()
 
@@ -932,5 +976,119 @@ def settlement_check(
         raise fail(f"{len(mismatches)} statement(s) differ from the ledger")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+@treasury_app.command("exposure")
+def treasury_exposure(
+    on: str = typer.Option("", help="The day (YYYY-MM-DD); default today."),
+    lookback: int = typer.Option(500, help="Business days of ECB history for the VaR."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON object."),
+) -> None:
+    """FX exposure by currency (receivables, cash, payables, committed purchases, hedges),
+    net in CNY, and value at risk by historical simulation."""
+    import json
+
+    from chuhai.core.money import decimal_string
+    from chuhai.finance import exposure
+    from chuhai.inventory.commitments import committed_purchases
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    day = _day(on or None, "--on")
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            report = exposure.report(
+                ctx, day, committed=committed_purchases(uow.session), lookback=lookback
+            )
+        except ChuhaiError as error:
+            raise fail(error.detail) from None
+    rows = [
+        {
+            "currency": r.currency,
+            **{
+                name: decimal_string(getattr(r, name), r.currency)
+                for name in (
+                    "receivables",
+                    "cash",
+                    "payables",
+                    "committed",
+                    "before_hedges",
+                    "hedges",
+                    "net",
+                )
+            },
+            "rate": str(r.rate.rate),
+            "net_cny_before_hedges": decimal_string(r.net_cny_before, "CNY"),
+            "net_cny": decimal_string(r.net_cny, "CNY"),
+        }
+        for r in report.rows
+    ]
+    var = {
+        label: {
+            "scenarios": v.scenarios,
+            "window": [d.isoformat() if d else None for d in (v.first_day, v.last_day)],
+            "one_day": {k: decimal_string(x, "CNY") for k, x in v.one_day.items()},
+            "ten_day_sqrt_time": {k: decimal_string(x, "CNY") for k, x in v.ten_day.items()},
+        }
+        for label, v in (("before_hedges", report.var_before), ("after_hedges", report.var_after))
+    }
+    if as_json:
+        body = {
+            "on": report.on.isoformat(),
+            "currencies": rows,
+            "net_cny": decimal_string(report.net_cny, "CNY"),
+            "value_at_risk": var,
+            "no_rate_history": report.no_history,
+        }
+        out.print_json(json.dumps(body))
+        return
+    table = Table(title=f"FX exposure on {report.on.isoformat()}")
+    for column in ("currency", "before hedges", "hedges", "net", "net CNY"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["currency"]),
+            str(row["before_hedges"]),
+            str(row["hedges"]),
+            str(row["net"]),
+            str(row["net_cny"]),
+        )
+    out.print(table)
+    for label, v in (("before hedges", report.var_before), ("after hedges", report.var_after)):
+        if v.scenarios and v.first_day and v.last_day:
+            one, ten = v.one_day, v.ten_day
+            out.print(
+                f"VaR {label}: 1-day 95% {decimal_string(one['95'], 'CNY')} CNY, "
+                f"99% {decimal_string(one['99'], 'CNY')} CNY; 10-day (1-day × √10) "
+                f"95% {decimal_string(ten['95'], 'CNY')} CNY, "
+                f"99% {decimal_string(ten['99'], 'CNY')} CNY; historical simulation of "
+                f"{v.scenarios} daily ECB moves, {v.first_day} to {v.last_day}",
+                highlight=False,
+            )
+    if report.no_history:
+        out.print(f"No ECB rate history for {', '.join(report.no_history)}.", highlight=False)
+
+
+@treasury_app.command("revalue")
+def treasury_revalue(period: str = typer.Argument(..., help="The month, YYYY-MM.")) -> None:
+    """Post the month's FX revaluation on its last day, reversed on the next month's first."""
+    from chuhai.core.money import decimal_string
+    from chuhai.finance import revaluation
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        try:
+            row = revaluation.revalue(Context(uow.session, SYSTEM, SystemClock(), settings), period)
+        except ChuhaiError as error:
+            raise fail(error.detail) from None
+        uow.commit()
+    out.print(
+        f"{row.period} revalued: unrealised FX {decimal_string(row.unrealised, 'CNY')} CNY, "
+        f"forwards {decimal_string(row.hedge_result, 'CNY')} CNY"
+        + (
+            f"; entry {row.entry_id}, reversed by {row.reversal_id}"
+            if row.entry_id
+            else "; nothing to post"
+        ),
+        highlight=False,
+    )

@@ -6,6 +6,8 @@ import chuhai.catalog.tables
 import chuhai.core.jobs
 import chuhai.core.tables
 import chuhai.customs.tables
+import chuhai.finance.credit_tables
+import chuhai.finance.settlement_tables
 import chuhai.finance.tables
 import chuhai.fulfillment.tables
 import chuhai.inventory.tables

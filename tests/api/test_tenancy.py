@@ -43,6 +43,10 @@ PLATFORM_PARAMS = {
     "warehouse_id",  # warehouses and transfers are the platform's
     "transfer_id",
     "run_id",  # settlement runs are finance's
+    "buyer_id",  # B2B buyers, policies and invoices are finance's (credit)
+    "policy_id",
+    "invoice_id",
+    "forward_id",  # FX forwards are finance's (treasury)
 }
 PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
 # the storefront answers anyone: it acts for anonymous shoppers, who may browse and buy only

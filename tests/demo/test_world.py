@@ -227,7 +227,8 @@ def test_the_warehouses_hold_stock_and_shoppers_have_ordered(seeded) -> None:
 def test_the_week_is_booked_and_reconciles(seeded) -> None:
     from chuhai.core.auth import Actor, Role
     from chuhai.core.context import Context
-    from chuhai.finance import ledger, reports, settlement
+    from chuhai.finance import credit, exposure, ledger, reports, settlement
+    from chuhai.inventory.commitments import committed_purchases
 
     db = seeded[0]
     with db.unit_of_work() as uow:
@@ -248,3 +249,10 @@ def test_the_week_is_booked_and_reconciles(seeded) -> None:
         assert settlement.statements_of(uow.session, runs[0].id)
         balances = ledger.balances(uow.session, on=NOW.date())
         assert balances["1300-CNY"] > 0 and balances["1300-USD"] > 0
+        report = exposure.report(finance, NOW.date(), committed=committed_purchases(uow.session))
+        euros = next(row for row in report.rows if row.currency == "EUR")
+        assert euros.hedges == -45_000_00  # the open B2B invoice, sold forward
+        assert report.var_after.one_day["99"] < report.var_before.one_day["99"]
+        assert credit.check(uow.session) == []
+        states = {invoice.state for invoice in credit.list_invoices(finance)}
+        assert states == {"issued", "held", "overdue", "claimed"}

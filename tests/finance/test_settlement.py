@@ -306,3 +306,87 @@ def test_settlement_check_exits_1_on_a_statement_off_by_a_fen(at, world, db, env
     assert bad.exit_code == 1
     body = json.loads(bad.stdout)
     assert body["ok"] is False and body["mismatches"][0]["cycle"] == WEEK
+
+
+def test_a_receipt_reversed_after_it_was_paid_is_deducted_from_the_next_statement(at, world):
+    _owe(at, world.supplier_a, 10_000, "su_1")
+    with at(world["finance"]) as ctx:
+        run = settlement.approve(ctx, settlement.run_cycle(ctx, WEEK).id)
+        settlement.confirm_payouts(ctx, run.id)
+        [receipt] = ctx.session.scalars(ledger.entries_query(document_id="su_1"))
+    _owe(at, world.supplier_a, 4_000, "su_2", days=7)
+    with at(world["finance"]) as ctx:
+        ledger.reverse_entry(ctx, receipt.id, "the delivery was counted twice")
+        run = settlement.run_cycle(ctx, "2026-W11")
+        # what is owed (4,000) does not cover the reversal (10,000): no statement; both lines
+        # carry forward and the supplier owes the platform the difference
+        assert settlement.statements_of(ctx.session, run.id) == []
+        assert settlement.pending_for(ctx, world.supplier_a).unsettled == -6_000
+        assert _supplier_payable(ctx, world.supplier_a) == -6_000
+
+
+def test_a_reversal_carries_into_the_next_statement_that_can_take_it(at, world):
+    _owe(at, world.supplier_a, 10_000, "su_1")
+    with at(world["finance"]) as ctx:
+        run = settlement.approve(ctx, settlement.run_cycle(ctx, WEEK).id)
+        settlement.confirm_payouts(ctx, run.id)
+        [receipt] = ctx.session.scalars(ledger.entries_query(document_id="su_1"))
+        ledger.reverse_entry(ctx, receipt.id, "the delivery was counted twice")
+    _owe(at, world.supplier_a, 25_000, "su_2", days=7)
+    with at(world["finance"]) as ctx:
+        [statement] = settlement.statements_of(
+            ctx.session, settlement.run_cycle(ctx, "2026-W11").id
+        )
+        assert (statement.owed, statement.deductions, statement.net) == (25_000, 10_000, 15_000)
+        kinds = sorted(line.kind for line in settlement.get_statement(ctx, statement.id).lines)
+        assert kinds == ["receipt", "reversal"]
+        assert settlement.check(ctx.session) == []
+        assert _supplier_payable(ctx, world.supplier_a) == 15_000
+
+
+def test_a_refused_payout_is_retried_after_the_account_is_fixed(at, world):
+    _owe(at, world.supplier_a, 10_000, "su_1")
+    _owe(at, world.supplier_b, 20_000, "su_2")
+    with at(world["admin"]) as ctx:
+        parties.update_supplier(
+            ctx, world.supplier_b, {"bank_account_number": "622202100099990000"}
+        )
+        parties.verify_supplier(ctx, world.supplier_b, approve=True)
+    with at(world["finance"]) as ctx:
+        run = settlement.approve(ctx, settlement.run_cycle(ctx, WEEK).id)
+        settlement.confirm_payouts(ctx, run.id)
+        refused = next(
+            p for p in settlement.payouts_of(ctx.session, run.id) if p.state == "refused"
+        )
+        statement_id = refused.statement_id
+    with at(world["finance"]) as ctx, pytest.raises(settlement.NoVerifiedBankAccount):
+        # still the closed account: the bank would refuse it again
+        with at(world["admin"]) as admin:
+            parties.update_supplier(admin, world.supplier_b, {"bank_account_number": "62220210"})
+        settlement.retry_payout(ctx, statement_id)
+    with at(world["admin"]) as ctx:
+        parties.update_supplier(ctx, world.supplier_b, {"bank_account_number": "6222021000999911"})
+        parties.verify_supplier(ctx, world.supplier_b, approve=True)
+    with at(world["finance"]) as ctx:
+        payout = settlement.retry_payout(ctx, statement_id)
+        assert (payout.state, payout.account_number) == ("sent", "6222021000999911")
+        [kept] = settlement.refusals_of(ctx.session, run.id)
+        assert "closed" in kept.refusal and kept.account_number == "622202100099990000"
+        assert settlement.get_run(ctx, run.id).state == "approved"
+        settlement.confirm_payouts(ctx, run.id)
+        assert settlement.get_run(ctx, run.id).state == "paid"
+        assert _supplier_payable(ctx, world.supplier_b) == 0
+        with pytest.raises(InvalidTransition):
+            settlement.retry_payout(ctx, statement_id)  # confirmed: nothing to retry
+
+
+def test_only_finance_retries_and_another_suppliers_statement_is_not_found(at, world):
+    _owe(at, world.supplier_b, 20_000, "su_2")
+    with at(world["finance"]) as ctx:
+        [statement] = settlement.statements_of(ctx.session, settlement.run_cycle(ctx, WEEK).id)
+    with at(world["supplier_a"]) as ctx, pytest.raises(NotFound):
+        settlement.retry_payout(ctx, statement.id)
+    with at(world["supplier_b"]) as ctx, pytest.raises(Forbidden):
+        settlement.retry_payout(ctx, statement.id)
+    with at(world["finance"]) as ctx, pytest.raises(InvalidTransition):
+        settlement.retry_payout(ctx, statement.id)  # a draft: nothing sent yet

@@ -10,18 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from chuhai.catalog import service as catalog
+from chuhai.core import jobs
 from chuhai.core.auth import Actor
 from chuhai.core.clock import FixedClock
 from chuhai.core.context import Context
 from chuhai.fulfillment import service
 from fulfillment.shipping_examples import ADDRESSES, START
 
-from helpers import draft
+from helpers import draft, import_fx
+
+# CNY→currency rates: a shipment's carrier and handling costs are booked in CNY at the
+# shipment day's rate, and a shipment without a usable rate is refused
+RATES = {"EUR": "0.1300", "GBP": "0.1100", "USD": "0.1400", "AUD": "0.2150", "JPY": "21.00"}
+
+
+@pytest.fixture(autouse=True)
+def fx_rates(unit, world, db, settings) -> None:
+    """Rates for the fixed clock's day and for today (the live server's clock); the
+    repricing the import queues is run, so the tests find an empty job queue."""
+    for day in sorted({START.date(), datetime.now(UTC).date()}):
+        import_fx(unit, world, day.isoformat(), RATES)
+    jobs.run_pending(db, settings)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from chuhai import __version__
 from chuhai.api import (
     auth,
     catalog,
+    credit,
     customs_declarations,
     customs_hs,
     fulfillment,
@@ -25,6 +26,7 @@ from chuhai.api import (
     registry,
     settlements,
     storefront,
+    treasury,
 )
 from chuhai.api.errors import install_problem_handlers
 from chuhai.core.clock import Clock, SystemClock
@@ -66,6 +68,8 @@ def create_app(
         fx,
         ledger,
         settlements,
+        credit,
+        treasury,
         pricing,
         customs_declarations,
         customs_hs,

@@ -13,6 +13,7 @@ from chuhai.api.schemas import (
     PageOut,
     StudioCreate,
     StudioOut,
+    SupplierAgreement,
     SupplierCreate,
     SupplierOut,
     SupplierUpdate,
@@ -75,6 +76,15 @@ def verify_supplier(
     supplier_id: str, body: SupplierVerify, ctx: Context = Depends(api_context)
 ) -> SupplierOut:
     row = service.verify_supplier(ctx, supplier_id, approve=body.approve, note=body.note)
+    ctx.session.commit()
+    return SupplierOut.model_validate(row)
+
+
+@router.post("/suppliers/{supplier_id}/agreement", response_model=SupplierOut)
+def set_supplier_agreement(
+    supplier_id: str, body: SupplierAgreement, ctx: Context = Depends(api_context)
+) -> SupplierOut:
+    row = service.set_payable_basis(ctx, supplier_id, body.payable_on)
     ctx.session.commit()
     return SupplierOut.model_validate(row)
 

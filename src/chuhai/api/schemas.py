@@ -128,6 +128,10 @@ class SupplierVerify(Strict):
     note: str = ""
 
 
+class SupplierAgreement(Strict):
+    payable_on: str = Field(description='when the supplier is owed: "receipt" or "sale"')
+
+
 class SupplierOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
@@ -149,6 +153,7 @@ class SupplierOut(BaseModel):
     status: str
     verified_at: datetime | None
     verification_note: str
+    payable_on: str
     created_at: datetime
 
 

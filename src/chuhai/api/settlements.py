@@ -92,7 +92,7 @@ class StatementSummaryOut(BaseModel):
 
 
 class StatementLineOut(BaseModel):
-    kind: str  # receipt | penalty
+    kind: str  # receipt | sale | penalty | reversal
     document_type: str
     document_id: str
     posted_on: date
@@ -115,6 +115,14 @@ class HistoryOut(BaseModel):
     at: datetime
 
 
+class RefusedAttemptOut(BaseModel):
+    payout_id: str
+    account_number: str
+    refusal: str
+    sent_at: datetime
+    retried_at: datetime
+
+
 class RunOut(BaseModel):
     id: str
     cycle: str
@@ -124,6 +132,7 @@ class RunOut(BaseModel):
     total_net: MoneyOut
     statements: list[StatementSummaryOut]
     payouts: list[PayoutOut]
+    refused_attempts: list[RefusedAttemptOut]
     history: list[HistoryOut]
 
 
@@ -144,6 +153,16 @@ def _run_out(ctx: Context, run: SettlementRunRow) -> RunOut:
         total_net=MoneyOut.of(sum(s.net for s in statements), run.currency),
         statements=[StatementSummaryOut.of(s, run.cycle) for s in statements],
         payouts=[PayoutOut.of(p) for p in settlement.payouts_of(ctx.session, run.id)],
+        refused_attempts=[
+            RefusedAttemptOut(
+                payout_id=r.payout_id,
+                account_number=r.account_number,
+                refusal=r.refusal,
+                sent_at=r.sent_at,
+                retried_at=r.retried_at,
+            )
+            for r in settlement.refusals_of(ctx.session, run.id)
+        ],
         history=[
             HistoryOut(
                 from_state=h.from_state,
@@ -212,6 +231,16 @@ def statement_pdf(statement_id: str, ctx: Context = Depends(api_context)) -> Res
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{statement_id}.pdf"'},
     )
+
+
+@router.post("/statements/{statement_id}/retry-payout", response_model=PayoutOut)
+def retry_payout(statement_id: str, ctx: Context = Depends(api_context)) -> PayoutOut:
+    """Send a payment the bank refused again, to the supplier's bank account as it is now
+    (fixed and verified since); the refused instruction is kept with its reason. 409 when
+    the payment was not refused or the account is still not payable."""
+    out = PayoutOut.of(settlement.retry_payout(ctx, statement_id))
+    ctx.session.commit()
+    return out
 
 
 @router.get("/payouts", response_model=list[PayoutOut])

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "suppliers.create": frozenset({Role.MERCHANDISER}),
     "suppliers.edit": frozenset({Role.MERCHANDISER, Role.SUPPLIER}),
     "suppliers.verify": frozenset({Role.COMPLIANCE}),
+    "suppliers.agreement": frozenset({Role.MERCHANDISER, Role.FINANCE}),
     "studios.read": OPERATOR_ROLES | {Role.STUDIO},
     "studios.manage": frozenset({Role.MERCHANDISER}),
     "customers.read": OPERATOR_ROLES,
@@ -89,6 +90,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "ledger.post": frozenset({Role.FINANCE}),
     "settlement.read": frozenset({Role.FINANCE, Role.ADMIN, Role.SUPPLIER}),
     "settlement.manage": frozenset({Role.FINANCE}),
+    "credit.read": frozenset({Role.FINANCE, Role.ADMIN}),
+    "credit.manage": frozenset({Role.FINANCE}),
+    "treasury.read": frozenset({Role.FINANCE, Role.ADMIN}),
+    "treasury.manage": frozenset({Role.FINANCE, Role.ADMIN}),
 }
 
 

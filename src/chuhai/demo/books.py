@@ -4,14 +4,18 @@ The storefront's orders and the stock-up receipts post their own entries (events
 of them finance does what a week's close asks: the owners' opening capital, the payment
 provider's remittance of each market's takings into the bank in that currency, euros
 converted into yuan, the suppliers' weekly settlement (run, approved, paid through the
-sandbox bank), a forward contract that sells part of the dollar position, and a B2B (9710)
+sandbox bank), and a B2B (9710)
 buyer insured by an export credit policy with an invoice held over its limit, one paid and
-one overdue. Runs once: a second `chuhai demo` finds the settlement run and stops.
+one overdue, whose open invoice is sold forward for yuan. Runs once: a second `chuhai demo`
+finds the settlement run and stops.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,12 +23,16 @@ from chuhai.core.auth import Actor
 from chuhai.core.clock import FixedClock
 from chuhai.core.context import Context
 from chuhai.core.db import Database
-from chuhai.core.money import Money
+from chuhai.core.money import Money, decimal_string
 from chuhai.core.settings import Settings
-from chuhai.finance import ledger, settlement
+from chuhai.finance import credit, hedges, ledger, settlement
+from chuhai.finance import service as fx
 from chuhai.finance.accounts import chart
 from chuhai.finance.ledger import Line
 from chuhai.parties.service import actor_for, find_user
+
+if TYPE_CHECKING:
+    from chuhai.finance.credit_tables import CreditBuyerRow, CreditInvoiceRow, CreditPolicyRow
 
 OPENING_CAPITAL = Money(5_000_000_00, "CNY")
 EUR_CONVERTED_SHARE = 2  # half the euro takings are sold for yuan
@@ -40,6 +48,7 @@ def keep_the_books(db: Database, settings: Settings, now: datetime) -> None:
         _pay_in_capital(finance, today - timedelta(days=60))
         _remit_takings(finance, today)
         _pay_the_suppliers(finance, today)
+        _hedge_the_invoice(finance, today, insure_a_b2b_buyer(finance))
         uow.commit()
 
 
@@ -100,6 +109,79 @@ def _pay_the_suppliers(ctx: Context, today: date) -> None:
     run = settlement.run_cycle(ctx, f"{year}-W{week:02d}")
     settlement.approve(ctx, run.id)
     settlement.confirm_payouts(ctx, run.id)
+
+
+def _hedge_the_invoice(ctx: Context, today: date, book: ExampleBook) -> None:
+    """Sell forward, for yuan, the euros the B2B buyer owes on its open invoice, for value on
+    the day it falls due, at today's spot (a bank would quote forward points; the demo has
+    no interest curves)."""
+    invoice = book.issued
+    spot = fx.rate_on(ctx, invoice.currency, "CNY", today).rate
+    hedges.book(
+        ctx,
+        hedges.ForwardDraft(
+            counterparty="Bank of China, Guangdong Branch",
+            sell_currency=invoice.currency,
+            buy_currency="CNY",
+            notional=decimal_string(invoice.total, invoice.currency),
+            contract_rate=str(spot.quantize(Decimal("0.0001"))),
+            trade_date=today,
+            value_date=invoice.due_on,
+        ),
+        key=f"demo-forward-{invoice.id}",
+    )
+
+
+@dataclass(frozen=True)
+class ExampleBook:
+    buyer: CreditBuyerRow
+    policy: CreditPolicyRow
+    issued: CreditInvoiceRow
+    held: CreditInvoiceRow
+    overdue: CreditInvoiceRow
+    claimed: CreditInvoiceRow
+
+
+def insure_a_b2b_buyer(ctx: Context, registration_id: str = "DE-HRB-123456") -> ExampleBook:
+    """A German wholesaler insured by Sinosure (90 %, 90 days' credit, 30 days' waiting)
+    with a 150,000.00 EUR limit, and four invoices dated back from today: one issued, one
+    held beyond the limit, one overdue, one claimed."""
+    today = ctx.now().date()
+    buyer = credit.create_buyer(
+        ctx,
+        name="Rheinland Haushaltswaren GmbH",
+        country_code="DE",
+        registration_id=registration_id,
+        currency="EUR",
+        contact_email="einkauf@rheinland-haushalt.example",
+    )
+    policy = credit.create_policy(
+        ctx,
+        insurer="Sinosure",
+        policy_number=f"SINO-ST-{registration_id}",
+        insured_percent="90",
+        max_credit_days=90,
+        waiting_days=30,
+        valid_from=today - timedelta(days=365),
+        valid_to=today + timedelta(days=365),
+    )
+    credit.set_limit(ctx, policy.id, buyer.id, "150000.00", "EUR")
+
+    def invoice(quantity: int, price: int, days_ago: int) -> CreditInvoiceRow:
+        line = credit.InvoiceLine(quantity, price, "MUG-350-WHT", "Stoneware mug 350 ml, white")
+        on = today - timedelta(days=days_ago)
+        contract = f"RH-{on:%Y%m%d}"
+        return credit.create_invoice(
+            ctx, buyer.id, [line], terms_days=60, issued_on=on, contract_no=contract
+        )
+
+    claimed = invoice(2_000, 1_250, 120)  # 25,000.00 EUR, due 60 days ago
+    overdue = invoice(1_000, 1_800, 75)  # 18,000.00 EUR, due 15 days ago
+    issued = invoice(3_000, 1_500, 10)  # 45,000.00 EUR
+    credit.mark_overdue(ctx)
+    credit.claim(ctx, claimed.id, "the buyer stopped answering")
+    held = invoice(8_000, 1_500, 0)  # 120,000.00 EUR: 183,000.00 would pass the limit
+    return ExampleBook(buyer, policy, issued, held, overdue, claimed)
 
 
 def _operator(session: Session, username: str) -> Actor:

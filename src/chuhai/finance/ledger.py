@@ -100,6 +100,7 @@ def post(
     market_code: str | None = None,
     rate: FxRate | None = None,
     reverses_id: str | None = None,
+    fx_booked_on: date | None = None,
 ) -> JournalEntryRow:
     """Append one balanced entry. With an `event_key` already posted, the entry it made is
     returned and nothing new is written (a re-delivered event posts once).
@@ -126,6 +127,7 @@ def post(
         fx_rate=rate_text(rate.rate) if rate else None,
         fx_on=rate.on if rate else None,
         fx_source=(rate.derived_via or rate.source)[:40] if rate else None,
+        fx_booked_on=fx_booked_on,
         created_by=ctx.actor.user_id,
         created_at=ctx.now(),
     )
@@ -380,6 +382,7 @@ def settle(
         on=on,
         event_key=event_key,
         rate=rate,
+        fx_booked_on=booked_on,
     )
 
 

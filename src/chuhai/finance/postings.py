@@ -9,14 +9,29 @@ post once. The accounts come from the chart's per-market map, never from code.
   and Cr VAT/GST payable to the market's authority (the EU's IOSS account for a low-value
   consignment, the import VAT account otherwise).
 - refund.issued: the reverse of the sale's split, in proportion to what the order charged.
-- stock_up.received: Dr inventory, Cr supplier payables (CNY): the supplier is owed from
-  receipt at the consolidation warehouse, for the units that passed QC.
+- stock_up.received: Dr inventory, Cr supplier payables (CNY): a supplier paid on receipt
+  (the default agreement) is owed from receipt at the consolidation warehouse, for the units
+  that passed QC. A consignment supplier (paid on sale) is owed nothing yet and the stock is
+  not the platform's: no entry.
 - penalty.created: Dr supplier payables, Cr penalty income (CNY).
+- order.shipped: Dr cost of goods sold, at the supply price x units shipped; Cr inventory
+  for goods bought on receipt, Cr supplier payables (party: the supplier) for consignment
+  goods, which settlement then pays.
+- shipment.created: Dr carrier costs, Cr accrued costs (CNY) at the carrier's charge; and
+  Dr warehouse costs, Cr accrued costs at the warehouse's handling, each converted into CNY
+  by the publisher at the shipment day's rate, which the entry records. Two entries, each
+  with its own event key.
+
+Which agreement a supplier has is read when the event posts (parties.payable_basis); a
+change of agreement applies to receipts and sales from then on.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from chuhai.core.context import Context
@@ -24,9 +39,15 @@ from chuhai.core.errors import ValidationFailed
 from chuhai.core.events import subscribe
 from chuhai.finance import ledger
 from chuhai.finance.accounts import chart
+from chuhai.finance.fx import FxRate
 from chuhai.finance.ledger import Line
+from chuhai.parties import service as parties
 
 LOW_VALUE = "low value"  # how the pricing regime names a consignment under its threshold
+CNY = "CNY"
+INVENTORY, PAYABLES, ACCRUED = "1400-CNY", "2100-CNY", "2400-CNY"
+COGS, CARRIER_COSTS, WAREHOUSE_COSTS = "5000-CNY", "5100-CNY", "5200-CNY"
+ON_SALE = "sale"  # the consignment agreement (parties.PAYABLE_BASES)
 
 
 @dataclass(frozen=True)
@@ -118,6 +139,8 @@ def on_stock_up_received(ctx: Context, event: dict[str, Any]) -> None:
     amount = event["amount"]
     if amount <= 0:
         return  # nothing accepted, nothing owed
+    if parties.payable_basis(ctx.session, event["supplier_id"]) == ON_SALE:
+        return  # consignment: owed when sold (order.shipped), the stock is not ours till then
     ledger.post(
         ctx,
         [
@@ -162,11 +185,95 @@ def on_penalty_created(ctx: Context, event: dict[str, Any]) -> None:
     )
 
 
+def on_order_shipped(ctx: Context, event: dict[str, Any]) -> None:
+    cost = 0
+    bought = 0  # of goods the platform owns (bought on receipt): out of inventory
+    consigned: dict[str, int] = defaultdict(int)  # supplier -> fen owed on this sale
+    units: dict[str, int] = defaultdict(int)
+    basis: dict[str, str] = {}
+    for line in event["lines"]:
+        if line["currency"] != CNY:
+            raise ValidationFailed.one(
+                "unit_cost", f"a supply price in CNY, not {line['currency']}"
+            )
+        supplier, amount = line["supplier_id"], line["units"] * line["unit_cost"]
+        if supplier not in basis:
+            basis[supplier] = parties.payable_basis(ctx.session, supplier)
+        cost += amount
+        units[supplier] += line["units"]
+        if basis[supplier] == ON_SALE:
+            consigned[supplier] += amount
+        else:
+            bought += amount
+    if cost <= 0:
+        return
+    lines = [Line(COGS, cost, CNY, f"{sum(units.values())} units at supply price")]
+    if bought:
+        lines.append(Line(INVENTORY, -bought, CNY, "out of inventory"))
+    for supplier, amount in sorted(consigned.items()):
+        if amount:
+            memo = f"{units[supplier]} consigned units sold, owed to supplier {supplier}"
+            lines.append(Line(PAYABLES, -amount, CNY, memo, party=supplier))
+    number = event.get("order_number", event["order_id"])
+    ledger.post(
+        ctx,
+        lines,
+        description=f"cost of goods shipped for order {number}",
+        document_type="order",
+        document_id=event["order_id"],
+        event="order.shipped",
+        event_key=f"order.shipped:{event['order_id']}",
+    )
+
+
+def on_shipment_created(ctx: Context, event: dict[str, Any]) -> None:
+    shipment = event["shipment_id"]
+    for name, expense, what in (
+        ("carrier_cost", CARRIER_COSTS, f"carrier {event['carrier']}"),
+        (
+            "handling_cost",
+            WAREHOUSE_COSTS,
+            f"handling of {event['units']} units at {event['warehouse_id']}",
+        ),
+    ):
+        cost = event[name]
+        amount = cost["amount"]
+        if amount <= 0:
+            continue
+        memo = f"{what}: {cost['original_amount']} {cost['original_currency']} minor units"
+        ledger.post(
+            ctx,
+            [Line(expense, amount, CNY, memo), Line(ACCRUED, -amount, CNY, f"owed: {what}")],
+            description=f"{name.replace('_', ' ')} of shipment {shipment}",
+            document_type="shipment",
+            document_id=shipment,
+            event=f"shipment.{name}",
+            event_key=f"shipment.{name}:{shipment}",
+            rate=_rate_of(cost),
+        )
+
+
+def _rate_of(cost: dict[str, Any]) -> FxRate | None:
+    """The rate the publisher converted at, for the entry's record (None: charged in CNY)."""
+    if not cost.get("rate"):
+        return None
+    on = cost["rate_on"]
+    return FxRate(
+        base=cost["original_currency"],
+        quote=CNY,
+        rate=Decimal(cost["rate"]),
+        on=on if isinstance(on, date) else date.fromisoformat(str(on)),
+        source=cost["rate_source"] or "",
+    )
+
+
 HANDLERS = {
     "payment.captured": on_payment_captured,
     "refund.issued": on_refund_issued,
     "stock_up.received": on_stock_up_received,
     "penalty.created": on_penalty_created,
+    "order.shipped": on_order_shipped,
+    "shipment.created": on_shipment_created,
 }
 
 for _event, _handler in HANDLERS.items():

@@ -6,17 +6,25 @@ carrying the supplier as its party) that no statement has taken yet and that wer
 on or before the cycle's last day:
 
 - receipts (event stock_up.received): units accepted at the consolidation warehouse x the
-  agreed supply price; units that failed QC were never owed, so they never appear;
-- deductions (event penalty.created): late, short and failed-QC penalties.
+  agreed supply price, for a supplier paid on receipt; units that failed QC were never
+  owed, so they never appear;
+- sales (event order.shipped): units shipped to buyers x the supply price, for a supplier
+  paid on sale (consignment);
+- deductions (event penalty.created): late, short and failed-QC penalties;
+- reversals (ledger.reverse) of any of these, or of a payout the bank took back: a receipt
+  reversed after it was paid is deducted from the next statement.
 
 Each ledger line is taken by one statement at most (a unique key), so a statement equals
 its ledger lines to the fen, and `check` proves it. A supplier whose deductions reach what
 it is owed gets no statement this cycle: its lines carry forward to the next.
 
 States: draft (computed) -> approved (finance; the payout batch is sent) -> paid (the bank
-confirmed every payment). Running a cycle again returns its run unchanged; a cycle already
-paid is refused. A confirmed payment posts Dr supplier payables / Cr bank CNY and tells the
-stock-up side which penalties it settled (event settlement.paid).
+confirmed every payment). A payment the bank refused (a closed account, say) is sent again
+by `retry_payout` once the supplier's bank account is fixed and verified; the refused
+instruction is kept with its reason (settlement_payout_refusals). Running a cycle again
+returns its run unchanged; a cycle already paid is refused. A confirmed payment posts
+Dr supplier payables / Cr bank CNY and tells the stock-up side which penalties it settled
+(event settlement.paid).
 """
 
 from __future__ import annotations
@@ -36,8 +44,15 @@ from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.finance import ledger
-from chuhai.finance.bank import SANDBOX, BankPayments, PaymentInstruction, account_problem
+from chuhai.finance.bank import (
+    SANDBOX,
+    BankAnswer,
+    BankPayments,
+    PaymentInstruction,
+    account_problem,
+)
 from chuhai.finance.ledger import Line
+from chuhai.finance.settlement_tables import PayoutRefusalRow
 from chuhai.finance.tables import (
     JournalEntryRow,
     JournalLineRow,
@@ -54,6 +69,9 @@ BANK = "1300-CNY"
 CURRENCY = "CNY"
 RECEIPT_EVENT = "stock_up.received"
 PENALTY_EVENT = "penalty.created"
+SALE_EVENT = "order.shipped"
+REVERSAL_EVENT = ledger.REVERSAL
+SETTLED_EVENTS = (RECEIPT_EVENT, PENALTY_EVENT, SALE_EVENT, REVERSAL_EVENT)
 PAYOUT_EVENT = "settlement.payout"
 CYCLE = re.compile(r"^(\d{4})-W(\d{2})$")
 DRAFT, APPROVED, PAID = "draft", "approved", "paid"
@@ -152,7 +170,7 @@ def _open_lines(ends_on: date) -> Select[Any]:
         .where(
             JournalLineRow.account_code == PAYABLES,
             JournalLineRow.party_id.is_not(None),
-            JournalEntryRow.event.in_([RECEIPT_EVENT, PENALTY_EVENT]),
+            JournalEntryRow.event.in_(SETTLED_EVENTS),
             JournalEntryRow.posted_on <= ends_on,
             ~taken.exists(),
         )
@@ -186,7 +204,12 @@ def _compute_statements(session: Session, run: SettlementRunRow) -> None:
     if not statements:
         return
     session.execute(insert(STATEMENTS), statements)
-    kind = case((JournalEntryRow.event == PENALTY_EVENT, literal("penalty")), else_="receipt")
+    kind = case(
+        (JournalEntryRow.event == PENALTY_EVENT, literal("penalty")),
+        (JournalEntryRow.event == SALE_EVENT, literal("sale")),
+        (JournalEntryRow.event == REVERSAL_EVENT, literal("reversal")),
+        else_=literal("receipt"),
+    )
     lines = (
         _open_lines(run.ends_on)
         .join(
@@ -278,11 +301,15 @@ def _refuse_unpayable(ctx: Context, statements: Sequence[SettlementStatementRow]
         )
 
 
-def _send(
-    ctx: Context, run: SettlementRunRow, statement: SettlementStatementRow, bank: BankPayments
-) -> PayoutRow:
+def _submit(
+    ctx: Context,
+    run: SettlementRunRow,
+    statement: SettlementStatementRow,
+    bank: BankPayments,
+    key: str,
+) -> tuple[Any, BankAnswer]:
+    """Send one statement's payment to the supplier's bank account as it is now."""
     supplier = parties.supplier_of(ctx.session, statement.supplier_id)
-    key = f"settlement:{statement.id}"
     answer = bank.submit(
         PaymentInstruction(
             key=key,
@@ -294,6 +321,14 @@ def _send(
             memo=f"settlement {run.cycle}",
         )
     )
+    return supplier, answer
+
+
+def _send(
+    ctx: Context, run: SettlementRunRow, statement: SettlementStatementRow, bank: BankPayments
+) -> PayoutRow:
+    key = f"settlement:{statement.id}"
+    supplier, answer = _submit(ctx, run, statement, bank, key)
     payout = PayoutRow(
         id=new_id("pay"),
         run_id=run.id,
@@ -312,6 +347,68 @@ def _send(
     )
     ctx.session.add(payout)
     return payout
+
+
+def retry_payout(ctx: Context, statement_id: str, bank: BankPayments = SANDBOX) -> PayoutRow:
+    """Send a refused payment again, to the supplier's bank account as it is now (fixed and
+    verified again since). The refused instruction is kept with its reason; the new one goes
+    under a new idempotency key, so the bank sees a new payment, not a replay of the refusal.
+
+    Raises:
+        NotFound: no such statement (a supplier's user: not its own).
+        InvalidTransition: the statement's payment was not refused (sent or confirmed).
+        NoVerifiedBankAccount: the supplier is still not verified or its account number
+            still not one a bank takes; nothing is sent.
+    """
+    statement = ctx.session.get(SettlementStatementRow, statement_id)
+    if statement is None or not _may_see(ctx, statement.supplier_id):
+        raise NotFound(f"no statement {statement_id!r}", field="statement_id")
+    ctx.actor.require("settlement.manage")
+    payout = ctx.session.scalar(select(PayoutRow).where(PayoutRow.statement_id == statement.id))
+    if payout is None or payout.state != REFUSED:
+        raise InvalidTransition("payout", payout.state if payout else "not sent", "retry")
+    run = _run(ctx, statement.run_id)
+    _refuse_unpayable(ctx, [statement])
+    refused_before = ctx.session.scalar(
+        select(func.count()).where(PayoutRefusalRow.payout_id == payout.id)
+    )
+    ctx.session.add(
+        PayoutRefusalRow(
+            payout_id=payout.id,
+            key=payout.key,
+            bank_name=payout.bank_name,
+            account_name=payout.account_name,
+            account_number=payout.account_number,
+            refusal=payout.refusal,
+            sent_at=payout.sent_at,
+            retried_by=ctx.actor.user_id,
+            retried_at=ctx.now(),
+        )
+    )
+    key = f"settlement:{statement.id}:retry{int(refused_before or 0) + 1}"
+    supplier, answer = _submit(ctx, run, statement, bank, key)
+    payout.key = key
+    payout.bank_name = supplier.bank_name
+    payout.account_name = supplier.bank_account_name
+    payout.account_number = supplier.bank_account_number
+    payout.state = SENT if answer.accepted else REFUSED
+    payout.bank_reference = answer.reference
+    payout.refusal = answer.refusal
+    payout.sent_at = ctx.now()
+    outcome = "sent" if answer.accepted else f"refused again: {answer.refusal}"
+    _record(ctx, run, run.state, run.state, f"payment to {supplier.code} retried, {outcome}")
+    ctx.session.flush()
+    return payout
+
+
+def refusals_of(session: Session, run_id: str) -> list[PayoutRefusalRow]:
+    """The refused attempts of a run's payouts, oldest first."""
+    query = (
+        select(PayoutRefusalRow)
+        .join(PayoutRow, PayoutRow.id == PayoutRefusalRow.payout_id)
+        .where(PayoutRow.run_id == run_id)
+    )
+    return list(session.scalars(query.order_by(PayoutRefusalRow.id)))
 
 
 def confirm_payouts(ctx: Context, run_id: str, bank: BankPayments = SANDBOX) -> list[PayoutRow]:

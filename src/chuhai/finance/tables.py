@@ -85,6 +85,9 @@ class JournalEntryRow(Base):
     fx_rate: Mapped[str | None] = mapped_column(String(40))  # exact decimal text
     fx_on: Mapped[date | None] = mapped_column(Date)  # the rate's own date
     fx_source: Mapped[str | None] = mapped_column(String(40))
+    # a settlement's receivable leaves the books at the rate of the day it was booked (the
+    # realised result is taken against that day): revaluation values it there, not twice
+    fx_booked_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
 
@@ -216,3 +219,56 @@ class PayoutRow(Base):
     journal_entry_id: Mapped[str | None] = mapped_column(String(40))
     sent_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
+
+
+# --- the hedge book (treasury) -----------------------------------------------------------------
+# A forward sells or buys a foreign currency against CNY at a contract rate on its value date.
+
+
+class ForwardContractRow(Base):
+    """One FX forward with a bank: open -> settled | cancelled."""
+
+    __tablename__ = "fx_forwards"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    counterparty: Mapped[str] = mapped_column(String(200))  # the bank
+    direction: Mapped[str] = mapped_column(String(4))  # sell | buy (the foreign currency)
+    currency: Mapped[str] = mapped_column(String(3))  # the foreign currency
+    notional: Mapped[int] = mapped_column(BigInteger)  # minor units of `currency`, > 0
+    contract_rate: Mapped[str] = mapped_column(String(40))  # exact decimal text, foreign→CNY
+    trade_date: Mapped[date] = mapped_column(Date)
+    value_date: Mapped[date] = mapped_column(Date, index=True)  # maturity
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    journal_entry_id: Mapped[str | None] = mapped_column(String(40))  # the settlement's
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("notional > 0", name="notional_positive"),)
+
+
+class ForwardHistoryRow(Base):
+    __tablename__ = "fx_forward_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    forward_id: Mapped[str] = mapped_column(ForeignKey("fx_forwards.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    actor_id: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class RevaluationRow(Base):
+    """One month's FX revaluation: the entry posted on its last day and its reversal."""
+
+    __tablename__ = "fx_revaluations"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    # None when there was nothing to revalue
+    entry_id: Mapped[str | None] = mapped_column(String(40))
+    reversal_id: Mapped[str | None] = mapped_column(String(40))
+    unrealised: Mapped[int] = mapped_column(BigInteger)  # fen, gain positive
+    hedge_result: Mapped[int] = mapped_column(BigInteger)  # fen, gain positive
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]

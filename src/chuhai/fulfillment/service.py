@@ -7,7 +7,9 @@ carrier and service from the warehouse's country, the destination and the weight
 carrier issues the tracking number and the label (a PDF kept with core/files). Every change
 of state is stored in `shipment_history` with who, when and why, and announced as the
 event "shipment.status_changed" (shipment_id, order_id, status, at) in the same
-transaction, label_created included; the orders capability listens for "delivered".
+transaction, label_created included; the orders capability listens for "delivered". A new
+shipment is also announced as "shipment.created" with what it costs in CNY (the carrier's
+charge and the warehouse's handling, see `fulfillment.costs`), which the ledger books.
 
 Tracking events come from the carrier (signed webhooks, see `fulfillment.webhooks`) and are
 applied by `apply_carrier_events`: each event id is stored once per carrier, and the rule
@@ -32,8 +34,9 @@ from chuhai.core import files as stored_files
 from chuhai.core.context import Context
 from chuhai.core.errors import FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
+from chuhai.core.money import Money
 from chuhai.core.pagination import Page, paginate
-from chuhai.fulfillment import carriers
+from chuhai.fulfillment import carriers, costs
 from chuhai.fulfillment.model import (
     EVENT_STATES,
     FINAL_STATES,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from chuhai.fulfillment.webhooks import PushReport
 
 STATUS_CHANGED = "shipment.status_changed"
+CREATED = "shipment.created"  # with its carrier and handling costs in CNY, for the ledger
 MAX_LINES = 200
 MAX_UNITS_PER_LINE = 100_000
 MAX_WEIGHT_G = 70_000  # no parcel service takes more; the route's service may take less
@@ -86,6 +90,16 @@ def create_shipment(
     if route is None:
         raise _no_route(book, origin, address["country_code"], weight_g)
     codes = catalog.sku_codes(ctx.session, [sku_id for sku_id, _ in lines])
+    warehouse = warehouses.get_warehouse(ctx, origin.warehouse_id)
+    # before the label is bought: a cost the books cannot take refuses the shipment
+    carrier_cost, handling_cost = costs.shipment_costs(
+        ctx,
+        origin=origin.country_code,
+        destination=address["country_code"],
+        weight_g=weight_g,
+        handling_per_unit=Money(warehouse.handling_cost, warehouse.handling_currency),
+        units=sum(units for _, units in lines),
+    )
     now = ctx.now()
     parcel = Shipment(
         id=new_id("shp"),
@@ -127,6 +141,17 @@ def create_shipment(
     reason = f"label bought: {service.carrier_name} {service.name}, {route.transit_days} days"
     who = (ctx.actor.user_id, ctx.actor.display_name or ctx.actor.username)
     _record(ctx, row, None, State.LABEL_CREATED, who, reason, None, now)
+    events.publish(
+        ctx,
+        CREATED,
+        shipment_id=row.id,
+        order_id=order_id,
+        warehouse_id=origin.warehouse_id,
+        carrier=f"{route.carrier} {route.service}",
+        units=sum(units for _, units in lines),
+        carrier_cost=carrier_cost.as_event(),
+        handling_cost=handling_cost.as_event(),
+    )
     return row
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import OutOfStock, ValidationFailed
 from chuhai.inventory.model import BUCKETS, MOVEMENTS, Balance, deltas
@@ -63,6 +64,17 @@ def post(
     # added after every balance moved, so they go in as one batch, not one insert per move
     ctx.session.add_all(rows)
     ctx.session.flush()
+    changed = [
+        {
+            "sku_id": r.sku_id,
+            "warehouse_id": r.warehouse_id,
+            "available_change": r.d_on_hand - r.d_reserved,
+        }
+        for r in rows
+        if r.d_on_hand != r.d_reserved
+    ]
+    if changed:  # demand records stockouts (censored demand) from these
+        events.publish(ctx, "stock.available_changed", moves=changed)
     return rows
 
 

@@ -82,6 +82,7 @@ def checkout(
         duty=order.duty,
         vat=order.vat,
         regime=order.regime,
+        items=[{"sku_id": sku, "quantity": quantity} for sku, quantity in items],
     )
     paid = decimal_string(payment.amount, payment.currency)
     record_transition(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
@@ -146,6 +147,14 @@ def receive_return(
     authorised.refund_amount = refunded
     authorised.state = "refunded" if refunded else "received"
     authorised.updated_at = ctx.now()
+    events.publish(
+        ctx,
+        "return.received",
+        return_id=authorised.id,
+        order_id=order.id,
+        market=order.market_code,
+        lines=[{"sku_id": x["sku_id"], "quantity": int(x["quantity"])} for x in authorised.lines],
+    )
     note(
         ctx,
         order,

@@ -224,8 +224,34 @@ def ship_order(ctx: Context, order_id: str) -> OrderRow:
         numbers.append(f"{warehouse_id}: {shipment.carrier} {shipment.tracking_number}")
     _move_allocations(ctx, order, allocations, "ship", "shipped")
     record_transition(ctx, order, "ship", "; ".join(numbers))
+    events.publish(
+        ctx,
+        "order.shipped",
+        order_id=order.id,
+        order_number=order.number,
+        lines=_cost_lines(ctx, allocations),
+    )
     ctx.session.flush()
     return order
+
+
+def _cost_lines(ctx: Context, allocations: list[AllocationRow]) -> list[dict[str, Any]]:
+    """What the shipped units cost at their suppliers' supply prices (fen, CNY), per SKU and
+    warehouse: the ledger's cost of goods sold, and a consignment supplier's payable."""
+    lines = []
+    for allocation in allocations:
+        sku = catalog.visible_sku(ctx, allocation.sku_id)
+        lines.append(
+            {
+                "sku_id": sku.id,
+                "supplier_id": sku.supplier_id,
+                "warehouse_id": allocation.warehouse_id,
+                "units": allocation.quantity,
+                "unit_cost": sku.supply_price_amount,
+                "currency": sku.supply_price_currency,
+            }
+        )
+    return lines
 
 
 def _on_shipment_status(ctx: Context, payload: dict[str, Any]) -> None:

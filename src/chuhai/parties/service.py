@@ -317,6 +317,32 @@ def update_supplier(ctx: Context, supplier_id: str, changes: dict[str, str]) -> 
     return row
 
 
+PAYABLE_BASES = ("receipt", "sale")
+
+
+def set_payable_basis(ctx: Context, supplier_id: str, payable_on: str) -> SupplierRow:
+    """Set when the platform owes the supplier: on "receipt" at the consolidation warehouse
+    (the default) or on "sale" (consignment). An agreement between the platform and the
+    supplier, so an operator sets it, never the supplier alone. It applies to receipts and
+    sales from now on; what was already posted stays as it was."""
+    row = visible_supplier(ctx, supplier_id)
+    ctx.actor.require("suppliers.agreement")
+    basis = payable_on.strip().lower() if isinstance(payable_on, str) else payable_on
+    if basis not in PAYABLE_BASES:
+        raise ValidationFailed.one(
+            "payable_on", f"{payable_on!r} is not an agreement: receipt or sale"
+        )
+    row.payable_on = basis
+    row.updated_at = ctx.now()
+    return row
+
+
+def payable_basis(session: Session, supplier_id: str) -> str:
+    """When the supplier is owed ("receipt" or "sale"), for the ledger's postings."""
+    basis = session.scalar(select(SupplierRow.payable_on).where(SupplierRow.id == supplier_id))
+    return basis or "receipt"
+
+
 def _profile_of(row: SupplierRow) -> SupplierProfile:
     return SupplierProfile(**{f: getattr(row, f) for f in SupplierProfile.__dataclass_fields__})
 

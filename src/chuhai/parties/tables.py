@@ -33,6 +33,9 @@ class SupplierRow(Base):
     verified_by: Mapped[str | None] = mapped_column(String(40))
     verified_at: Mapped[datetime | None]
     verification_note: Mapped[str] = mapped_column(Text, default="")
+    # the supplier agreement: owed on "receipt" at the consolidation warehouse, or on "sale"
+    # (consignment: the platform owes for units only when they ship to a buyer)
+    payable_on: Mapped[str] = mapped_column(String(10), default="receipt", server_default="receipt")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

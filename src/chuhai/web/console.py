@@ -77,6 +77,10 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/ledger", "Ledger"))
     if actor.can("settlement.read"):
         items.append(("/settlements", "Settlement"))
+    if actor.can("credit.read"):
+        items.append(("/credit", "B2B credit"))
+    if actor.can("treasury.read"):
+        items.append(("/treasury", "Treasury"))
     if actor.can("customs.read"):
         items.append(("/customs/declarations", "Customs"))
     if actor.is_operator:
@@ -232,6 +236,7 @@ def mount_console(app: FastAPI) -> None:
     from chuhai.web import (
         pages_admin,
         pages_catalog,
+        pages_credit,
         pages_customs,
         pages_finance,
         pages_inventory,
@@ -241,6 +246,7 @@ def mount_console(app: FastAPI) -> None:
         pages_review,
         pages_settlement,
         pages_shipments,
+        pages_treasury,
         storefront,
     )
 
@@ -258,6 +264,8 @@ def mount_console(app: FastAPI) -> None:
         pages_orders,
         pages_ledger,
         pages_settlement,
+        pages_credit,
+        pages_treasury,
         storefront,
     ):
         app.include_router(module.router)

@@ -365,6 +365,8 @@ def _supplier_page(
         bank_fields=BANK_FIELDS,
         can_edit=page.actor.can("suppliers.edit"),
         can_verify=page.actor.can("suppliers.verify"),
+        can_agree=page.actor.can("suppliers.agreement"),
+        payable_bases=parties.PAYABLE_BASES,
         form=extra.pop("form", {}),
         **extra,
     )
@@ -420,6 +422,18 @@ def verify_supplier(
             f"/suppliers/{supplier_id}",
             notice="Supplier verified." if approve else "Supplier suspended.",
         ),
+        lambda exc: redirect(f"/suppliers/{supplier_id}", error=error_message(exc)),
+    )
+
+
+@router.post("/suppliers/{supplier_id}/agreement")
+def set_supplier_agreement(
+    supplier_id: str, page: Page = Depends(form_page), form: FormData = Depends(submitted_form)
+) -> Response:
+    return _save(
+        page,
+        lambda: parties.set_payable_basis(page.ctx, supplier_id, _text(form, "payable_on")),
+        lambda: redirect(f"/suppliers/{supplier_id}", notice="Payment agreement saved."),
         lambda exc: redirect(f"/suppliers/{supplier_id}", error=error_message(exc)),
     )
 

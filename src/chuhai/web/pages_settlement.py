@@ -57,6 +57,7 @@ def run_page(run_id: str, page: Page = Depends(page_context)) -> HTMLResponse:
         total=sum(s.net for s in statements),
         payouts={p.statement_id: p for p in settlement.payouts_of(ctx.session, run.id)},
         history=settlement.history_of(ctx.session, run.id),
+        refusals=settlement.refusals_of(ctx.session, run.id),
     )
 
 
@@ -68,6 +69,19 @@ def approve(run_id: str, page: Page = Depends(form_page)) -> Response:
 @router.post("/settlements/runs/{run_id}/confirm-payouts")
 def confirm_payouts(run_id: str, page: Page = Depends(form_page)) -> Response:
     return _act(page, run_id, "payouts confirmed with the bank", settlement.confirm_payouts)
+
+
+@router.post("/settlements/statements/{statement_id}/retry-payout")
+def retry_payout(statement_id: str, page: Page = Depends(form_page)) -> Response:
+    """Send a refused payment again, once the supplier's bank account is fixed."""
+    try:
+        payout = settlement.retry_payout(page.ctx, statement_id)
+    except ChuhaiError as error:
+        page.ctx.session.rollback()
+        return redirect("/settlements", error=error_message(error))
+    page.ctx.session.commit()
+    outcome = "sent" if payout.state == "sent" else f"refused again: {payout.refusal}"
+    return redirect(f"/settlements/runs/{payout.run_id}", notice=f"Payment {outcome}.")
 
 
 def _act(page: Page, run_id: str, done: str, action) -> Response:  # type: ignore[no-untyped-def]
