@@ -5,6 +5,7 @@ Errors are one plain sentence on stderr and a non-zero exit; nothing is half-wri
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -1092,3 +1093,101 @@ def treasury_revalue(period: str = typer.Argument(..., help="The month, YYYY-MM.
         ),
         highlight=False,
     )
+
+
+# --- network --------------------------------------------------------------------------------------
+
+network_app = typer.Typer(
+    help="Warehouse-network design: where to open overseas warehouses (MILP, HiGHS).",
+    no_args_is_help=True,
+)
+app.add_typer(network_app, name="network")
+
+
+@network_app.command("orlib")
+def network_orlib(
+    file: Path = typer.Argument(..., help="An OR-Library capacitated instance (capNN.txt)."),
+    capacity: float | None = typer.Option(
+        None, "--capacity", help="Replaces the word 'capacity' that some files use."
+    ),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds the solver may run."),
+    single_sourcing: bool = typer.Option(
+        False, "--single-sourcing", help="Each customer from one warehouse (not Beasley's)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
+    """Solve one OR-Library capacitated warehouse-location instance; print objective, bound,
+    gap and seconds."""
+    import json
+    import math
+
+    from chuhai.network.orlib import read_orlib
+    from chuhai.network.solve import SolveOptions, solve_facility_problem
+
+    try:
+        problem = read_orlib(file, capacity=capacity, single_sourcing=single_sourcing)
+    except ChuhaiError as error:
+        raise fail(error.detail) from None
+    solution = solve_facility_problem(problem, SolveOptions(time_limit_s=time_limit))
+    body = {
+        "instance": file.stem,
+        "status": solution.status,
+        "proven_optimal": solution.proven_optimal,
+        "objective": solution.objective,
+        "bound": solution.bound if math.isfinite(solution.bound) else None,
+        "gap": solution.gap,
+        "seconds": round(solution.seconds, 3),
+        "open_sites": [int(i) + 1 for i in solution.open_sites.nonzero()[0]],
+    }
+    if as_json:
+        typer.echo(json.dumps(body))
+    else:
+        for key, value in body.items():
+            out.print(f"{key}: {value}", highlight=False)
+    if solution.objective is None:
+        raise typer.Exit(code=1)
+
+
+@network_app.command("solve")
+def network_solve(
+    scenario_file: Path = typer.Argument(..., help="A scenario YAML file."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds the solver may run."),
+    mip_gap: float = typer.Option(1e-4, "--mip-gap", help="Stop when the relative gap is this."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the plan as JSON."),
+) -> None:
+    """Design the warehouse network of a scenario: the plan as JSON and a table."""
+    import json
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from chuhai.network.design import plan_network
+    from chuhai.network.scenario import read_scenario
+    from chuhai.network.solve import SolveOptions
+
+    options = SolveOptions(time_limit_s=time_limit, mip_gap=mip_gap)
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err
+    )
+    try:
+        with progress:
+            task = progress.add_task("reading the scenario", total=None)
+            scenario = read_scenario(scenario_file)
+            plan = plan_network(
+                scenario, options, lambda message: progress.update(task, description=message)
+            )
+    except ChuhaiError as error:
+        raise fail(error.detail) from None
+    typer.echo(json.dumps(plan.as_dict(), ensure_ascii=False))
+    if not as_json:
+        table = Table(title=plan.headline())
+        table.add_column("")
+        table.add_column("", justify="right")
+        for label, value in plan.summary_rows():
+            table.add_row(label, value)
+        out.print(table)
+    if plan.objective_fen is None:
+        raise typer.Exit(code=1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -9,11 +9,13 @@ from chuhai.catalog.service import seed_categories
 from chuhai.core.clock import Clock, SystemClock
 from chuhai.core.db import Database
 from chuhai.customs.declaration_service import seed_rebate_rates
+from chuhai.demand import signals  # noqa: F401  (records orders, returns, stockouts)
 from chuhai.finance import postings  # noqa: F401  (registers the ledger's event postings)
 from chuhai.finance.accounts import seed_accounts
 from chuhai.inventory.warehouses import seed_warehouses
 from chuhai.markets.service import seed_markets
 from chuhai.pricing.service import seed_pricing
+from chuhai.sourcing import production  # noqa: F401  (records sales of runs made to order)
 
 
 def load_reference_data(db: Database, clock: Clock | None = None) -> dict[str, int]:

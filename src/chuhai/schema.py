@@ -6,6 +6,7 @@ import chuhai.catalog.tables
 import chuhai.core.jobs
 import chuhai.core.tables
 import chuhai.customs.tables
+import chuhai.demand.tables
 import chuhai.finance.credit_tables
 import chuhai.finance.settlement_tables
 import chuhai.finance.tables
@@ -15,6 +16,7 @@ import chuhai.markets.tables
 import chuhai.orders.tables
 import chuhai.parties.tables
 import chuhai.pricing.tables
+import chuhai.sourcing.tables
 from chuhai.core.db import Base
 
 metadata = Base.metadata

@@ -24,6 +24,8 @@ TENANT_PARAMS = {
     "token_id",
     "stock_up_order_id",  # a supplier sees its own stock-up orders
     "statement_id",  # a supplier sees its own settlement statements
+    "design_id",  # a studio sees its own designs (a supplier none)
+    "production_order_id",  # a factory sees its own production orders
 }
 PLATFORM_PARAMS = {
     "market_code",
@@ -43,6 +45,7 @@ PLATFORM_PARAMS = {
     "warehouse_id",  # warehouses and transfers are the platform's
     "transfer_id",
     "run_id",  # settlement runs are finance's
+    "brief_id",  # design briefs are the platform's (studios read the published ones)
     "buyer_id",  # B2B buyers, policies and invoices are finance's (credit)
     "policy_id",
     "invoice_id",
@@ -157,6 +160,37 @@ def _statement_of_b(unit, world) -> str:  # type: ignore[no-untyped-def]
         return settlement.statements_of(ctx.session, run.id)[0].id
 
 
+def _sourcing_of_b(unit, world, product_id: str) -> dict[str, str]:
+    """A studio's design for a published brief, and a production order to supplier B."""
+    from chuhai.core.auth import SYSTEM
+    from chuhai.sourcing import briefs, designs, production
+
+    with unit(world["merchandiser"]) as ctx:
+        parties.create_studio(ctx, code="STD-B", name="Studio B")
+        brief = briefs.create_brief(
+            ctx,
+            briefs.BriefDraft(
+                title="Mugs",
+                category_code="home.kitchen",
+                markets=["CN"],  # priced in CNY: no exchange rate needed
+                bands={"CN": ("59.00", "99.00")},
+                volume=500,
+                volume_low=300,
+                volume_high=700,
+            ),
+        )
+        briefs.publish(ctx, brief.id)
+        order = production.issue(ctx, product_id, 200)
+    with unit(SYSTEM) as ctx:
+        user = parties.create_user(
+            ctx, username="studio-b", password="x" * 12, roles=["studio"], studio_code="STD-B"
+        )
+    with unit(parties.actor_for(user)) as ctx:
+        bom = [{"material": "clay", "quantity": "1", "unit": "kg", "unit_cost": "5.00"}]
+        design = designs.submit(ctx, brief.id, designs.DesignDraft("Mug", "A mug.", bom, "20.00"))
+    return {"design_id": design.id, "production_order_id": order.id}
+
+
 @pytest.fixture
 def records_of_b(unit, world, tokens):
     with unit(world["supplier_b"]) as ctx:
@@ -180,6 +214,7 @@ def records_of_b(unit, world, tokens):
         "route": "9610",
         "stock_up_order_id": _stock_up_order_of_b(unit, world),
         "statement_id": _statement_of_b(unit, world),
+        **_sourcing_of_b(unit, world, product.id),
     }
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from chuhai.cli import app
@@ -390,3 +390,27 @@ def test_only_finance_retries_and_another_suppliers_statement_is_not_found(at, w
         settlement.retry_payout(ctx, statement.id)
     with at(world["finance"]) as ctx, pytest.raises(InvalidTransition):
         settlement.retry_payout(ctx, statement.id)  # a draft: nothing sent yet
+
+
+def test_a_production_run_received_is_owed_and_settled_like_a_stock_up_order(at, world):
+    with at() as ctx:
+        events.publish(
+            ctx,
+            "production_order.received",
+            order_id="po_1",
+            supplier_id=world.supplier_a,
+            product_id="prd_1",
+            warehouse_id="CN-GZ",
+            accepted=150,
+            currency="CNY",
+            amount=150 * 1_800,
+        )
+    with at(world["finance"]) as ctx:
+        assert _supplier_payable(ctx, world.supplier_a) == 270_000
+        run = settlement.run_cycle(ctx, WEEK)
+        [statement] = settlement.statements_of(ctx.session, run.id)
+        assert statement.net == 270_000
+        lines = ctx.session.scalars(
+            select(SettlementLineRow).where(SettlementLineRow.statement_id == statement.id)
+        ).all()
+        assert [(line.kind, line.document_id) for line in lines] == [("receipt", "po_1")]

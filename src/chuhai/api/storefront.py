@@ -27,6 +27,7 @@ from chuhai.core.auth import STOREFRONT
 from chuhai.core.context import Context
 from chuhai.core.errors import ValidationFailed
 from chuhai.core.runtime import runtime
+from chuhai.demand import signals as demand
 from chuhai.orders import service as orders
 from chuhai.orders.model import ShopProduct
 
@@ -298,6 +299,7 @@ def fingerprint_payload(body: CheckoutIn) -> dict[str, Any]:
 @router.get("/{market_code}/products", response_model=PageOut[ShopProductOut])
 def products(
     market_code: str,
+    request: Request,
     q: str | None = None,
     limit: int = 24,
     offset: int = 0,
@@ -305,6 +307,15 @@ def products(
 ) -> PageOut[ShopProductOut]:
     page = orders.shop_products(ctx, market_code, search=q, limit=limit, offset=offset)
     market = market_code.upper()
+    if q and offset <= 0:  # a search counts once, not once per page of results
+        category = demand.main_category(p.category_code for p in page.items)
+        demand.record_storefront(
+            runtime(request),
+            market,
+            demand.SEARCH,
+            category_code=category,
+            query=q,
+        )
     return PageOut(
         items=[product_out(market, p) for p in page.items],
         total=page.total,
@@ -315,9 +326,15 @@ def products(
 
 @router.get("/{market_code}/products/{product_id}", response_model=ShopProductOut)
 def product(
-    market_code: str, product_id: str, ctx: Context = Depends(storefront_context)
+    market_code: str,
+    product_id: str,
+    request: Request,
+    ctx: Context = Depends(storefront_context),
 ) -> ShopProductOut:
-    return product_out(market_code.upper(), orders.shop_product(ctx, market_code, product_id))
+    item = orders.shop_product(ctx, market_code, product_id)
+    skus = [s.sku_id for s in item.skus]
+    demand.record_storefront(runtime(request), market_code.upper(), demand.VIEW, sku_ids=skus)
+    return product_out(market_code.upper(), item)
 
 
 @router.post("/{market_code}/carts", status_code=201, response_model=CartOut)
@@ -342,11 +359,26 @@ def get_cart(cart_id: str, ctx: Context = Depends(storefront_context)) -> CartOu
 
 @router.put("/carts/{cart_id}/items", response_model=CartOut)
 def set_cart_item(
-    cart_id: str, body: CartItemIn, ctx: Context = Depends(storefront_context)
+    cart_id: str,
+    body: CartItemIn,
+    request: Request,
+    ctx: Context = Depends(storefront_context),
 ) -> CartOut:
     """Hold this many units of a SKU in the cart (0 takes it out)."""
-    orders.set_cart_item(ctx, cart_id, body.sku_id, body.quantity)
+    held = sum(
+        int(item["quantity"])
+        for item in orders.get_cart(ctx, cart_id).items
+        if item["sku_id"] == body.sku_id
+    )
+    cart = orders.set_cart_item(ctx, cart_id, body.sku_id, body.quantity)
     ctx.session.commit()
+    if body.quantity > held:  # more of it in the cart: an add-to-cart
+        demand.record_storefront(
+            runtime(request),
+            cart.market_code,
+            demand.ADD_TO_CART,
+            sku_ids=[body.sku_id],
+        )
     return cart_out(ctx, cart_id)
 
 

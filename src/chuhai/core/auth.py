@@ -94,6 +94,17 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "credit.manage": frozenset({Role.FINANCE}),
     "treasury.read": frozenset({Role.FINANCE, Role.ADMIN}),
     "treasury.manage": frozenset({Role.FINANCE, Role.ADMIN}),
+    "demand.read": frozenset({Role.MERCHANDISER, Role.ADMIN}),
+    "demand.manage": frozenset({Role.MERCHANDISER}),
+    "briefs.read": OPERATOR_ROLES | {Role.STUDIO},  # studios: published briefs only
+    "briefs.manage": frozenset({Role.MERCHANDISER}),
+    "designs.read": OPERATOR_ROLES | {Role.STUDIO},  # studios: their own designs only
+    "designs.submit": frozenset({Role.STUDIO}),
+    "designs.review": frozenset({Role.MERCHANDISER}),
+    "production.read": OPERATOR_ROLES | {Role.SUPPLIER},  # factories: their own orders only
+    "production.manage": frozenset({Role.MERCHANDISER}),
+    "production.update": frozenset({Role.SUPPLIER}),
+    "production.receive": frozenset({Role.LOGISTICS, Role.MERCHANDISER}),
 }
 
 

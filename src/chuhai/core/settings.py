@@ -38,6 +38,9 @@ class Settings:
     carrier_webhook_secret: str = ""
     carrier_webhook_url: str = ""
     sandbox_carrier_push_s: int = 300
+    # sourcing: the first production run of a new product is this small (小单快反)
+    first_run_min: int = 100
+    first_run_max: int = 200
 
     @property
     def files_dir(self) -> Path:
@@ -68,4 +71,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         carrier_webhook_secret=env.get("CHUHAI_CARRIER_WEBHOOK_SECRET", ""),
         carrier_webhook_url=env.get("CHUHAI_CARRIER_WEBHOOK_URL", ""),
         sandbox_carrier_push_s=int(env.get("CHUHAI_SANDBOX_CARRIER_PUSH_S", 300)),
+        first_run_min=int(env.get("CHUHAI_FIRST_RUN_MIN", 100)),
+        first_run_max=int(env.get("CHUHAI_FIRST_RUN_MAX", 200)),
     )

@@ -136,6 +136,18 @@ def on_refund_issued(ctx: Context, event: dict[str, Any]) -> None:
 
 
 def on_stock_up_received(ctx: Context, event: dict[str, Any]) -> None:
+    _post_receipt(ctx, event, "stock-up order", "stock_up_order", "stock_up.received")
+
+
+def on_production_order_received(ctx: Context, event: dict[str, Any]) -> None:
+    """A small-batch production run received at the consolidation warehouse: owed like a
+    stock-up order's units."""
+    _post_receipt(ctx, event, "production order", "production_order", "production_order.received")
+
+
+def _post_receipt(
+    ctx: Context, event: dict[str, Any], what: str, document_type: str, name: str
+) -> None:
     amount = event["amount"]
     if amount <= 0:
         return  # nothing accepted, nothing owed
@@ -153,11 +165,11 @@ def on_stock_up_received(ctx: Context, event: dict[str, Any]) -> None:
                 party=event["supplier_id"],
             ),
         ],
-        description=f"stock-up order {event['order_id']} received",
-        document_type="stock_up_order",
+        description=f"{what} {event['order_id']} received",
+        document_type=document_type,
         document_id=event["order_id"],
-        event="stock_up.received",
-        event_key=f"stock_up.received:{event['order_id']}",
+        event=name,
+        event_key=f"{name}:{event['order_id']}",
     )
 
 
@@ -271,6 +283,7 @@ HANDLERS = {
     "payment.captured": on_payment_captured,
     "refund.issued": on_refund_issued,
     "stock_up.received": on_stock_up_received,
+    "production_order.received": on_production_order_received,
     "penalty.created": on_penalty_created,
     "order.shipped": on_order_shipped,
     "shipment.created": on_shipment_created,

@@ -95,6 +95,14 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/shipments", "Shipments"))
     if actor.can("orders.read"):
         items.append(("/orders", "Orders"))
+    if actor.can("demand.read"):
+        items.append(("/demand", "Demand"))
+    if actor.can("briefs.read"):
+        items.append(("/briefs", "Design briefs"))
+    if actor.can("designs.read"):
+        items.append(("/designs", "Designs"))
+    if actor.can("production.read"):
+        items.append(("/production", "Production orders"))
     items.append(("/tokens", "API tokens"))
     return items
 
@@ -238,6 +246,7 @@ def mount_console(app: FastAPI) -> None:
         pages_catalog,
         pages_credit,
         pages_customs,
+        pages_demand,
         pages_finance,
         pages_inventory,
         pages_ledger,
@@ -246,6 +255,7 @@ def mount_console(app: FastAPI) -> None:
         pages_review,
         pages_settlement,
         pages_shipments,
+        pages_sourcing,
         pages_treasury,
         storefront,
     )
@@ -266,6 +276,8 @@ def mount_console(app: FastAPI) -> None:
         pages_settlement,
         pages_credit,
         pages_treasury,
+        pages_demand,
+        pages_sourcing,
         storefront,
     ):
         app.include_router(module.router)

@@ -25,6 +25,7 @@ from chuhai.core.context import Context
 from chuhai.core.errors import ChuhaiError, Forbidden, NotFound, ValidationFailed
 from chuhai.core.money import format_minor
 from chuhai.core.runtime import runtime
+from chuhai.demand import signals as demand
 from chuhai.markets import service as markets
 from chuhai.orders import service as orders
 from chuhai.web.console import redirect, templates
@@ -132,12 +133,23 @@ def catalogue(
     found = orders.shop_products(
         shop.ctx, shop.market.code, search=q or None, limit=24, offset=max(offset, 0)
     )
+    if q and offset <= 0:  # a search counts once, not once per page of results
+        category = demand.main_category(p.category_code for p in found.items)
+        demand.record_storefront(
+            runtime(shop.request),
+            shop.market.code,
+            demand.SEARCH,
+            category_code=category,
+            query=q,
+        )
     return _render(shop, "shop/catalogue.html", page=found, q=q or "")
 
 
 @router.get("/{market_code}/products/{product_id}", response_class=HTMLResponse)
 def product(product_id: str, shop: Shop = Depends(shop_page)) -> HTMLResponse:
     item = orders.shop_product(shop.ctx, shop.market.code, product_id)
+    skus = [s.sku_id for s in item.skus]
+    demand.record_storefront(runtime(shop.request), shop.market.code, demand.VIEW, sku_ids=skus)
     return _render(shop, "shop/product.html", product=item)
 
 
@@ -162,6 +174,13 @@ def add_to_cart(
     except ChuhaiError as exc:
         return redirect(where, error=exc.detail)
     shop.ctx.session.commit()
+    if quantity > 0:
+        demand.record_storefront(
+            runtime(shop.request),
+            shop.market.code,
+            demand.ADD_TO_CART,
+            sku_ids=[sku_id],
+        )
     response = redirect(where)
     response.set_cookie(_cart_cookie(shop.market.code), cart.id, httponly=True, samesite="lax")
     return response

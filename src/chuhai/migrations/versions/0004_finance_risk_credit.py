@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 06:53:50.135640
+Create Date: 2026-11-28 07:06:54.145596
 """
 
 from __future__ import annotations
@@ -80,6 +80,22 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('period', name=op.f('pk_fx_revaluations'))
     )
+    op.create_table('sourcing_history',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('document_type', sa.String(length=20), nullable=False),
+    sa.Column('document_id', sa.String(length=40), nullable=False),
+    sa.Column('action', sa.String(length=30), nullable=False),
+    sa.Column('from_state', sa.String(length=20), nullable=True),
+    sa.Column('to_state', sa.String(length=20), nullable=False),
+    sa.Column('actor_id', sa.String(length=40), nullable=False),
+    sa.Column('actor_name', sa.String(length=100), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sourcing_history'))
+    )
+    with op.batch_alter_table('sourcing_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sourcing_history_document_id'), ['document_id'], unique=False)
+
     op.create_table('credit_invoices',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('buyer_id', sa.String(length=40), nullable=False),
@@ -128,6 +144,52 @@ def upgrade() -> None:
     with op.batch_alter_table('credit_limits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_limits_buyer_id'), ['buyer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_credit_limits_policy_id'), ['policy_id'], unique=False)
+
+    op.create_table('demand_category_signals',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('market_code', sa.String(length=8), nullable=False),
+    sa.Column('category_code', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('query', sa.String(length=100), nullable=False),
+    sa.Column('source', sa.String(length=120), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['market_code'], ['markets.code'], name=op.f('fk_demand_category_signals_market_code_markets')),
+    sa.PrimaryKeyConstraint('day', 'market_code', 'category_code', 'kind', 'query', 'source', name=op.f('pk_demand_category_signals'))
+    )
+    with op.batch_alter_table('demand_category_signals', schema=None) as batch_op:
+        batch_op.create_index('ix_demand_category_signals_market_day', ['market_code', 'day'], unique=False)
+
+    op.create_table('design_briefs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('category_code', sa.String(length=80), nullable=False),
+    sa.Column('markets', sa.JSON(), nullable=False),
+    sa.Column('keywords', sa.JSON(), nullable=False),
+    sa.Column('attributes', sa.JSON(), nullable=False),
+    sa.Column('price_bands', sa.JSON(), nullable=False),
+    sa.Column('supply_low', sa.Integer(), nullable=False),
+    sa.Column('supply_high', sa.Integer(), nullable=False),
+    sa.Column('weight_g', sa.Integer(), nullable=False),
+    sa.Column('length_mm', sa.Integer(), nullable=False),
+    sa.Column('width_mm', sa.Integer(), nullable=False),
+    sa.Column('height_mm', sa.Integer(), nullable=False),
+    sa.Column('volume', sa.Integer(), nullable=False),
+    sa.Column('volume_low', sa.Integer(), nullable=False),
+    sa.Column('volume_high', sa.Integer(), nullable=False),
+    sa.Column('volume_source', sa.String(length=20), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('factory_note', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['category_code'], ['categories.code'], name=op.f('fk_design_briefs_category_code_categories')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_design_briefs'))
+    )
+    with op.batch_alter_table('design_briefs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_design_briefs_state'), ['state'], unique=False)
 
     op.create_table('fx_forward_history',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -189,6 +251,111 @@ def upgrade() -> None:
     with op.batch_alter_table('credit_payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credit_payments_invoice_id'), ['invoice_id'], unique=False)
 
+    op.create_table('designs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('brief_id', sa.String(length=40), nullable=False),
+    sa.Column('studio_id', sa.String(length=40), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('specification', sa.Text(), nullable=False),
+    sa.Column('bom', sa.JSON(), nullable=False),
+    sa.Column('bom_cost', sa.Integer(), nullable=False),
+    sa.Column('target_cost', sa.Integer(), nullable=False),
+    sa.Column('image_file_ids', sa.JSON(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('feedback', sa.Text(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('terms_kind', sa.String(length=10), nullable=True),
+    sa.Column('fee', sa.Integer(), nullable=True),
+    sa.Column('royalty_bp', sa.Integer(), nullable=True),
+    sa.Column('product_ids', sa.JSON(), nullable=False),
+    sa.Column('submitted_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['brief_id'], ['design_briefs.id'], name=op.f('fk_designs_brief_id_design_briefs')),
+    sa.ForeignKeyConstraint(['studio_id'], ['studios.id'], name=op.f('fk_designs_studio_id_studios')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_designs'))
+    )
+    with op.batch_alter_table('designs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_designs_brief_id'), ['brief_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_designs_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_designs_studio_id'), ['studio_id'], unique=False)
+
+    op.create_table('sourcing_proposals',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('product_id', sa.String(length=40), nullable=False),
+    sa.Column('decision', sa.String(length=10), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('warehouses', sa.JSON(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('sold', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_sourcing_proposals_product_id_products')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sourcing_proposals'))
+    )
+    with op.batch_alter_table('sourcing_proposals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sourcing_proposals_product_id'), ['product_id'], unique=False)
+
+    op.create_table('demand_sku_signals',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('market_code', sa.String(length=8), nullable=False),
+    sa.Column('sku_id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('source', sa.String(length=120), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['market_code'], ['markets.code'], name=op.f('fk_demand_sku_signals_market_code_markets')),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_demand_sku_signals_sku_id_skus')),
+    sa.PrimaryKeyConstraint('day', 'market_code', 'sku_id', 'kind', 'source', name=op.f('pk_demand_sku_signals'))
+    )
+    with op.batch_alter_table('demand_sku_signals', schema=None) as batch_op:
+        batch_op.create_index('ix_demand_sku_signals_sku_market', ['sku_id', 'market_code', 'day'], unique=False)
+
+    op.create_table('demand_stockouts',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('sku_id', sa.String(length=40), nullable=False),
+    sa.Column('market_code', sa.String(length=8), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('source', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['market_code'], ['markets.code'], name=op.f('fk_demand_stockouts_market_code_markets')),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_demand_stockouts_sku_id_skus')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_stockouts'))
+    )
+    with op.batch_alter_table('demand_stockouts', schema=None) as batch_op:
+        batch_op.create_index('ix_demand_stockouts_sku_market', ['sku_id', 'market_code'], unique=False)
+
+    op.create_table('production_orders',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('supplier_id', sa.String(length=40), nullable=False),
+    sa.Column('product_id', sa.String(length=40), nullable=False),
+    sa.Column('sku_id', sa.String(length=40), nullable=False),
+    sa.Column('design_id', sa.String(length=40), nullable=True),
+    sa.Column('warehouse_id', sa.String(length=20), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.Integer(), nullable=False),
+    sa.Column('first_run', sa.Boolean(), nullable=False),
+    sa.Column('override_reason', sa.Text(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['design_id'], ['designs.id'], name=op.f('fk_production_orders_design_id_designs')),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], name=op.f('fk_production_orders_product_id_products')),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_production_orders_sku_id_skus')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['suppliers.id'], name=op.f('fk_production_orders_supplier_id_suppliers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_production_orders'))
+    )
+    with op.batch_alter_table('production_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_production_orders_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_production_orders_sku_id'), ['sku_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_production_orders_state'), ['state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_production_orders_supplier_id'), ['supplier_id'], unique=False)
+
     op.create_table('settlement_payout_refusals',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('payout_id', sa.String(length=40), nullable=False),
@@ -207,6 +374,20 @@ def upgrade() -> None:
     with op.batch_alter_table('settlement_payout_refusals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_settlement_payout_refusals_payout_id'), ['payout_id'], unique=False)
 
+    op.create_table('sourcing_sales',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('order_id', sa.String(length=40), nullable=False),
+    sa.Column('sku_id', sa.String(length=40), nullable=False),
+    sa.Column('market_code', sa.String(length=8), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_sourcing_sales_sku_id_skus')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sourcing_sales')),
+    sa.UniqueConstraint('order_id', 'sku_id', name=op.f('uq_sourcing_sales_order_id_sku_id'))
+    )
+    with op.batch_alter_table('sourcing_sales', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sourcing_sales_sku_id'), ['sku_id'], unique=False)
+
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('fx_booked_on', sa.Date(), nullable=True))
 
@@ -224,10 +405,39 @@ def downgrade() -> None:
     with op.batch_alter_table('journal_entries', schema=None) as batch_op:
         batch_op.drop_column('fx_booked_on')
 
+    with op.batch_alter_table('sourcing_sales', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sourcing_sales_sku_id'))
+
+    op.drop_table('sourcing_sales')
     with op.batch_alter_table('settlement_payout_refusals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_settlement_payout_refusals_payout_id'))
 
     op.drop_table('settlement_payout_refusals')
+    with op.batch_alter_table('production_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_production_orders_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_production_orders_state'))
+        batch_op.drop_index(batch_op.f('ix_production_orders_sku_id'))
+        batch_op.drop_index(batch_op.f('ix_production_orders_product_id'))
+
+    op.drop_table('production_orders')
+    with op.batch_alter_table('demand_stockouts', schema=None) as batch_op:
+        batch_op.drop_index('ix_demand_stockouts_sku_market')
+
+    op.drop_table('demand_stockouts')
+    with op.batch_alter_table('demand_sku_signals', schema=None) as batch_op:
+        batch_op.drop_index('ix_demand_sku_signals_sku_market')
+
+    op.drop_table('demand_sku_signals')
+    with op.batch_alter_table('sourcing_proposals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sourcing_proposals_product_id'))
+
+    op.drop_table('sourcing_proposals')
+    with op.batch_alter_table('designs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_designs_studio_id'))
+        batch_op.drop_index(batch_op.f('ix_designs_state'))
+        batch_op.drop_index(batch_op.f('ix_designs_brief_id'))
+
+    op.drop_table('designs')
     with op.batch_alter_table('credit_payments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_payments_invoice_id'))
 
@@ -244,6 +454,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_fx_forward_history_forward_id'))
 
     op.drop_table('fx_forward_history')
+    with op.batch_alter_table('design_briefs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_design_briefs_state'))
+
+    op.drop_table('design_briefs')
+    with op.batch_alter_table('demand_category_signals', schema=None) as batch_op:
+        batch_op.drop_index('ix_demand_category_signals_market_day')
+
+    op.drop_table('demand_category_signals')
     with op.batch_alter_table('credit_limits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_limits_policy_id'))
         batch_op.drop_index(batch_op.f('ix_credit_limits_buyer_id'))
@@ -256,6 +474,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_credit_invoices_buyer_id'))
 
     op.drop_table('credit_invoices')
+    with op.batch_alter_table('sourcing_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sourcing_history_document_id'))
+
+    op.drop_table('sourcing_history')
     op.drop_table('fx_revaluations')
     with op.batch_alter_table('fx_forwards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fx_forwards_value_date'))

@@ -1,0 +1,1 @@
+"""Demand: signals from every market, forecasts, trend findings."""

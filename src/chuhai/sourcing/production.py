@@ -1,0 +1,356 @@
+"""Production orders to factories, and what their sell-through proposes next.
+
+    issued → accepted → materials_in → in_production → qc → shipped → received
+    issued → declined                      the factory says no
+    issued | accepted | materials_in → cancelled      the platform withdraws it
+
+The first run of a new product is small: between `first_run_min` and `first_run_max` units
+(settings; 100–200 by default) unless the merchandiser gives a reason to go outside it. No
+order goes under the SKU's MOQ or over what the factory can make within its lead time
+(daily capacity × lead time days). Receipt at the consolidation warehouse books the units
+into stock through the inventory ledger (`receipt` then `put_away`, as a stock-up receipt
+does).
+
+Sell-through is heard from checkout's `payment.captured` event (units sold per market of
+SKUs made to order) and compared with the units received; it proposes reorder (how many, to
+which warehouses), hold or stop, with the numbers in one sentence. Factories see and move
+only their own orders: another's id answers 404 before any permission check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from chuhai.catalog import service as catalog
+from chuhai.catalog.model import State as ProductState
+from chuhai.core import events
+from chuhai.core.context import Context
+from chuhai.core.errors import Conflict, NotFound, ValidationFailed
+from chuhai.core.ids import new_id
+from chuhai.core.pagination import Page, paginate
+from chuhai.inventory import ledger
+from chuhai.inventory.ledger import Move
+from chuhai.inventory.warehouses import get_warehouse, list_warehouses
+from chuhai.sourcing import designs
+from chuhai.sourcing.history import history_of, move, record
+from chuhai.sourcing.model import (
+    FACTORY_ACTIONS,
+    PRODUCTION,
+    PRODUCTION_STATES,
+    VOID_STATES,
+    MarketSales,
+    Recommendation,
+    recommend,
+)
+from chuhai.sourcing.tables import (
+    ProductionOrderRow,
+    ProductSaleRow,
+    SourcingEventRow,
+    SourcingProposalRow,
+)
+
+DOCUMENT = "production"
+NOT_ORDERABLE = frozenset({ProductState.DELISTED, ProductState.REJECTED})
+MAX_QUANTITY = 1_000_000
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def visible_order(ctx: Context, order_id: str) -> ProductionOrderRow:
+    row = ctx.session.get(ProductionOrderRow, order_id)
+    if row is None or (not ctx.actor.is_operator and row.supplier_id != ctx.actor.supplier_id):
+        raise NotFound("no such production order", field="production_order_id")
+    ctx.actor.require("production.read")
+    return row
+
+
+def list_orders(
+    ctx: Context,
+    state: str | None = None,
+    product_id: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[ProductionOrderRow]:
+    ctx.actor.require("production.read")
+    if state and state not in PRODUCTION_STATES:
+        raise ValidationFailed.one("state", f"one of {', '.join(PRODUCTION_STATES)}")
+    query = select(ProductionOrderRow).order_by(
+        ProductionOrderRow.created_at.desc(), ProductionOrderRow.id
+    )
+    if not ctx.actor.is_operator:
+        query = query.where(ProductionOrderRow.supplier_id == ctx.actor.supplier_id)
+    if state:
+        query = query.where(ProductionOrderRow.state == state)
+    if product_id:
+        query = query.where(ProductionOrderRow.product_id == product_id)
+    return paginate(ctx.session, query, limit, offset)
+
+
+def order_history(ctx: Context, order_id: str) -> list[SourcingEventRow]:
+    return history_of(ctx.session, visible_order(ctx, order_id).id)
+
+
+def available_actions(ctx: Context, row: ProductionOrderRow) -> list[str]:
+    return [t.action for t in PRODUCTION.actions_from(row.state) if ctx.actor.can(t.permission)]
+
+
+# --- issuing ---------------------------------------------------------------------------------
+
+
+def issue(
+    ctx: Context,
+    product_id: str,
+    quantity: int,
+    *,
+    override_reason: str = "",
+    warehouse_id: str = "CN-GZ",
+) -> ProductionOrderRow:
+    """Order `quantity` units of a product's SKU from the factory that makes it."""
+    ctx.actor.require("production.manage")
+    product = catalog.visible_product(ctx, product_id)
+    if product.state in NOT_ORDERABLE:
+        raise Conflict(
+            f"a {product.state} product cannot be ordered",
+            current_state=product.state,
+            field="product_id",
+        )
+    sku = catalog.skus_of(ctx.session, product.id)[0]
+    warehouse = get_warehouse(ctx, warehouse_id)
+    if warehouse.kind != "consolidation":
+        raise ValidationFailed.one(
+            "warehouse_id", f"{warehouse.id} is not a consolidation warehouse"
+        )
+    first_run = not _has_runs(ctx, product.id)
+    reason = (override_reason or "").strip()
+    _check_quantity(ctx, quantity, sku, first_run, reason)
+    design = designs.design_of_product(ctx, product.id)
+    now = ctx.now()
+    row = ProductionOrderRow(
+        id=new_id("pro"),
+        supplier_id=product.supplier_id,
+        product_id=product.id,
+        sku_id=sku.id,
+        design_id=design.id if design else None,
+        warehouse_id=warehouse.id,
+        quantity=quantity,
+        unit_price=sku.supply_price_amount,
+        first_run=first_run,
+        override_reason=reason,
+        received=0,
+        received_at=None,
+        state="issued",
+        created_by=ctx.actor.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    ctx.session.add(row)
+    record(ctx, DOCUMENT, row.id, "issue", None, "issued", reason)
+    ctx.session.flush()
+    return row
+
+
+def _has_runs(ctx: Context, product_id: str) -> bool:
+    query = select(func.count()).where(
+        ProductionOrderRow.product_id == product_id,
+        ProductionOrderRow.state.not_in(VOID_STATES),
+    )
+    return bool(ctx.session.scalar(query))
+
+
+def _check_quantity(ctx: Context, quantity: Any, sku: Any, first_run: bool, reason: str) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not quantity > 0:
+        raise ValidationFailed.one("quantity", "a whole number of units, more than zero")
+    if quantity > MAX_QUANTITY:
+        raise ValidationFailed.one("quantity", f"at most {MAX_QUANTITY}")
+    low, high = ctx.settings.first_run_min, ctx.settings.first_run_max
+    if first_run and not low <= quantity <= high and not reason:
+        raise ValidationFailed.one(
+            "quantity",
+            f"a first run is {low}-{high} units; give override_reason to order {quantity}",
+        )
+    if quantity < sku.moq:
+        raise ValidationFailed.one(
+            "quantity", f"{quantity} is under the factory's MOQ (moq = {sku.moq})"
+        )
+    capacity = sku.daily_capacity * max(sku.lead_time_days, 1)
+    if quantity > capacity:
+        raise ValidationFailed.one(
+            "quantity",
+            f"{quantity} is over the factory's declared capacity (daily_capacity "
+            f"{sku.daily_capacity} × lead_time_days {max(sku.lead_time_days, 1)} = {capacity})",
+        )
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def act(ctx: Context, order_id: str, action: str, note: str = "") -> ProductionOrderRow:
+    """A factory's progress (accept, decline, materials_in, start, qc, ship) or the
+    platform's cancel. Declining and cancelling need a reason."""
+    row = visible_order(ctx, order_id)
+    if action not in (*FACTORY_ACTIONS, "cancel"):
+        raise ValidationFailed.one("action", f"one of {', '.join((*FACTORY_ACTIONS, 'cancel'))}")
+    ctx.actor.require(PRODUCTION.transition(row.state, action).permission)
+    if action in ("decline", "cancel") and not (note or "").strip():
+        raise ValidationFailed.one("reason", f"say why the order is {action}d")
+    move(ctx, PRODUCTION, DOCUMENT, row, action, note)
+    return row
+
+
+def receive(
+    ctx: Context, order_id: str, received: int | None = None, note: str = ""
+) -> ProductionOrderRow:
+    """Count the delivery in at the consolidation warehouse and book it into stock. The
+    count defaults to the quantity ordered; more than ordered is refused."""
+    row = visible_order(ctx, order_id)
+    ctx.actor.require(PRODUCTION.transition(row.state, "receive").permission)
+    units = row.quantity if received is None else received
+    if isinstance(units, bool) or not isinstance(units, int) or not 0 < units <= row.quantity:
+        raise ValidationFailed.one("received", f"a whole number from 1 to {row.quantity}")
+    ledger.post(
+        ctx,
+        [
+            Move("receipt", row.sku_id, row.warehouse_id, units),
+            Move("put_away", row.sku_id, row.warehouse_id, units),
+        ],
+        document_type="production_order",
+        document_id=row.id,
+        reason=f"received {row.id}",
+    )
+    row.received, row.received_at = units, ctx.now()
+    move(ctx, PRODUCTION, DOCUMENT, row, "receive", note or f"{units} of {row.quantity} received")
+    events.publish(
+        ctx,
+        "production_order.received",
+        order_id=row.id,
+        supplier_id=row.supplier_id,
+        product_id=row.product_id,
+        warehouse_id=row.warehouse_id,
+        accepted=units,
+        currency="CNY",
+        amount=units * row.unit_price,
+    )
+    return row
+
+
+# --- sell-through ----------------------------------------------------------------------------
+
+
+def _on_payment_captured(ctx: Context, payload: dict[str, Any]) -> None:
+    """Keep the units sold of SKUs made to order, per order and market."""
+    items = {str(i["sku_id"]): int(i["quantity"]) for i in payload.get("items", ())}
+    if not items:
+        return
+    made = set(
+        ctx.session.scalars(
+            select(ProductionOrderRow.sku_id).where(ProductionOrderRow.sku_id.in_(list(items)))
+        )
+    )
+    for sku_id in sorted(made):
+        ctx.session.add(
+            ProductSaleRow(
+                order_id=str(payload["order_id"]),
+                sku_id=sku_id,
+                market_code=str(payload["market"]),
+                quantity=items[sku_id],
+                at=ctx.now(),
+            )
+        )
+
+
+events.subscribe("payment.captured", _on_payment_captured)
+
+
+@dataclass(frozen=True)
+class SellThrough:
+    product_id: str
+    product_state: str
+    received: int
+    sales: list[MarketSales]
+    days_on_sale: int
+    recommendation: Recommendation
+    warehouses: dict[str, int]  # where a reorder would go: warehouse id -> units
+
+
+def sell_through(ctx: Context, product_id: str) -> SellThrough:
+    product = catalog.visible_product(ctx, product_id)  # another's product: 404 first
+    ctx.actor.require("production.manage")
+    runs = [
+        r for r in list_orders(ctx, product_id=product.id, limit=200).items if r.state == "received"
+    ]
+    received = sum(r.received for r in runs)
+    first_receipt = min((r.received_at for r in runs if r.received_at), default=None)
+    days = (ctx.now() - first_receipt).days + 1 if first_receipt else 0
+    sku = catalog.skus_of(ctx.session, product.id)[0]
+    sales = _sales(ctx, sku.id)
+    found = recommend(received, sales, days, sku.lead_time_days, sku.moq)
+    return SellThrough(
+        product.id, product.state, received, sales, days, found, _destinations(ctx, found)
+    )
+
+
+def _sales(ctx: Context, sku_id: str) -> list[MarketSales]:
+    query = (
+        select(ProductSaleRow.market_code, func.sum(ProductSaleRow.quantity))
+        .where(ProductSaleRow.sku_id == sku_id)
+        .group_by(ProductSaleRow.market_code)
+        .order_by(ProductSaleRow.market_code)
+    )
+    return [MarketSales(code, int(units)) for code, units in ctx.session.execute(query)]
+
+
+def _destinations(ctx: Context, found: Recommendation) -> dict[str, int]:
+    """Each market's share of a reorder goes to the overseas warehouse serving it (the first
+    by id), or to the consolidation warehouse where none does (China, direct mail)."""
+    placed: dict[str, int] = {}
+    for market, units in found.split.items():
+        serving = list_warehouses(ctx, kind="overseas", market=market) or list_warehouses(
+            ctx, kind="consolidation", market=market
+        )
+        if serving:
+            placed[serving[0].id] = placed.get(serving[0].id, 0) + units
+    return placed
+
+
+def propose(ctx: Context, product_id: str) -> SourcingProposalRow:
+    """Store the current proposal for a product. A reorder of a delisted product is refused
+    (409): nobody can buy it."""
+    found = sell_through(ctx, product_id)
+    if found.recommendation.decision == "reorder" and found.product_state == ProductState.DELISTED:
+        raise Conflict(
+            "a delisted product cannot be reordered; list it again first",
+            current_state=found.product_state,
+            field="product_id",
+        )
+    if not found.received:
+        raise Conflict("nothing of this product has been received yet", field="product_id")
+    row = SourcingProposalRow(
+        id=new_id("spp"),
+        product_id=found.product_id,
+        decision=found.recommendation.decision,
+        quantity=found.recommendation.quantity,
+        warehouses=found.warehouses,
+        evidence=found.recommendation.evidence,
+        received=found.received,
+        sold=sum(s.sold for s in found.sales),
+        created_by=ctx.actor.user_id,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def proposals_of(ctx: Context, product_id: str) -> list[SourcingProposalRow]:
+    product = catalog.visible_product(ctx, product_id)
+    ctx.actor.require("production.manage")
+    query = (
+        select(SourcingProposalRow)
+        .where(SourcingProposalRow.product_id == product.id)
+        .order_by(SourcingProposalRow.created_at.desc(), SourcingProposalRow.id)
+    )
+    return list(ctx.session.scalars(query))
