@@ -1189,5 +1189,119 @@ def network_solve(
         raise typer.Exit(code=1)
 
 
+def _fen_cny(fen: int | None) -> str:
+    from chuhai.core.money import decimal_string
+
+    return "-" if fen is None else decimal_string(fen, "CNY")
+
+
+@network_app.command("curve")
+def network_curve(
+    scenario_file: Path = typer.Argument(..., help="A scenario YAML file."),
+    k_max: int | None = typer.Option(None, "--k-max", help="Largest k (default: every site)."),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Seconds per solve."),
+    as_json: bool = typer.Option(False, "--json", help="Print the curve as JSON."),
+) -> None:
+    """The best k-site network for k = 1..n: cost and service per k."""
+    import json
+
+    from chuhai.network.scenario import read_scenario
+    from chuhai.network.scenarios import best_k_networks
+
+    try:
+        curve = best_k_networks(read_scenario(scenario_file), k_max, time_limit)
+    except ChuhaiError as error:
+        raise fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps([point.as_dict() for point in curve], ensure_ascii=False))
+        return
+    table = Table(title=f"best k-site networks: {scenario_file.name}")
+    for column in ("k", "total CNY/year", "open sites", "service", "status"):
+        table.add_column(column)
+    for point in curve:
+        row = point.as_dict()
+        service = ", ".join(f"{m} {share:.0%}" for m, share in row["service"].items())
+        table.add_row(
+            str(point.k),
+            _fen_cny(row["total_fen"]),
+            ", ".join(row["open_sites"]) or "-",
+            service or "-",
+            row["status"] if point.feasible else "infeasible",
+        )
+    out.print(table)
+
+
+@network_app.command("compare")
+def network_compare(
+    scenario_file: Path = typer.Argument(..., help="A scenario YAML file."),
+    what_if: list[str] = typer.Option(
+        [], "--what-if", help="market:US:demand:+30%, site:DE-FRA:fixed_cost:x2, mode:air:cost:+50%"
+    ),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Seconds per solve."),
+    as_json: bool = typer.Option(False, "--json", help="Print the variants as JSON."),
+) -> None:
+    """The current network vs the optimum vs each what-if, side by side."""
+    import json
+
+    from chuhai.network.scenario import read_scenario
+    from chuhai.network.scenarios import compare, variants_as_dict
+
+    try:
+        variants = compare(read_scenario(scenario_file), what_if, time_limit)
+    except ChuhaiError as error:
+        raise fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps(variants_as_dict(variants), ensure_ascii=False))
+        return
+    table = Table(title=f"network variants: {scenario_file.name}")
+    table.add_column("")
+    for variant in variants:
+        table.add_column(variant.name, justify="right")
+    plans = [variant.plan for variant in variants]
+    table.add_row("total CNY/year", *(_fen_cny(p.costs.total if p.costs else None) for p in plans))
+    table.add_row("open sites", *(", ".join(s.id for s in p.sites if s.open) for p in plans))
+    table.add_row("status", *(p.status for p in plans))
+    out.print(table)
+
+
+demand_app = typer.Typer(help="Demand: forecasts and their backtests.", no_args_is_help=True)
+app.add_typer(demand_app, name="demand")
+
+
+@demand_app.command("backtest")
+def demand_backtest(
+    file: Path = typer.Argument(
+        ...,
+        help="Transactions CSV (may be .xz): InvoiceNo, StockCode, Quantity, InvoiceDate, Country.",
+    ),
+    cutoff: str = typer.Option(..., "--cutoff", help="First forecast day, YYYY-MM-DD."),
+    horizon: int = typer.Option(..., "--horizon", help="Days forecast after the cutoff."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Forecast daily units per StockCode x Country after the cutoff; score the forecasters."""
+    import json
+
+    from chuhai.demand.backtest import BacktestError, run_backtest
+
+    try:
+        results = run_backtest(file, cutoff, horizon)
+    except BacktestError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps(results))
+        return
+    table = Table(title=f"demand backtest: {file.name}, cutoff {cutoff}, {horizon} days")
+    metrics = ("rmsse", "horizon_wape", "wape", "mase", "bias", "series", "seconds")
+    table.add_column("forecaster")
+    for metric in metrics:
+        table.add_column(metric, justify="right")
+    for name in ("chuhai", "seasonal_naive", "auto_ets", "adida"):
+        row = results[name]
+        table.add_row(
+            name, *(f"{row[m]:.4f}" if isinstance(row[m], float) else str(row[m]) for m in metrics)
+        )
+    out.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -6,6 +6,7 @@ import chuhai.catalog.tables
 import chuhai.core.jobs
 import chuhai.core.tables
 import chuhai.customs.tables
+import chuhai.demand.replenishment_tables
 import chuhai.demand.tables
 import chuhai.finance.credit_tables
 import chuhai.finance.settlement_tables

@@ -105,6 +105,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "production.manage": frozenset({Role.MERCHANDISER}),
     "production.update": frozenset({Role.SUPPLIER}),
     "production.receive": frozenset({Role.LOGISTICS, Role.MERCHANDISER}),
+    "replenishment.read": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
+    "replenishment.approve": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
+    "network.read": frozenset({Role.LOGISTICS, Role.ADMIN}),
+    "network.plan": frozenset({Role.LOGISTICS, Role.ADMIN}),
+    "network.apply": frozenset({Role.LOGISTICS, Role.ADMIN}),
 }
 
 

@@ -91,8 +91,12 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/stock-up-orders", "Stock-up orders"))
     if actor.can("transfers.read"):
         items.append(("/transfers", "Transfers"))
+    if actor.can("replenishment.read"):
+        items.append(("/replenishment", "Replenishment"))
     if actor.can("shipments.read"):
         items.append(("/shipments", "Shipments"))
+    if actor.can("network.read"):
+        items.append(("/network", "Warehouse network"))
     if actor.can("orders.read"):
         items.append(("/orders", "Orders"))
     if actor.can("demand.read"):
@@ -250,8 +254,10 @@ def mount_console(app: FastAPI) -> None:
         pages_finance,
         pages_inventory,
         pages_ledger,
+        pages_network,
         pages_orders,
         pages_pricing,
+        pages_replenishment,
         pages_review,
         pages_settlement,
         pages_shipments,
@@ -277,7 +283,9 @@ def mount_console(app: FastAPI) -> None:
         pages_credit,
         pages_treasury,
         pages_demand,
+        pages_replenishment,
         pages_sourcing,
+        pages_network,
         storefront,
     ):
         app.include_router(module.router)

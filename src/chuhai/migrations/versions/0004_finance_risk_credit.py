@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 07:06:54.145596
+Create Date: 2026-11-28 07:52:16.014443
 """
 
 from __future__ import annotations
@@ -79,6 +79,15 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=40), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('period', name=op.f('pk_fx_revaluations'))
+    )
+    op.create_table('replenishment_runs',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('forecast_source', sa.String(length=40), nullable=False),
+    sa.Column('proposal_count', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_replenishment_runs'))
     )
     op.create_table('sourcing_history',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -356,6 +365,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_production_orders_state'), ['state'], unique=False)
         batch_op.create_index(batch_op.f('ix_production_orders_supplier_id'), ['supplier_id'], unique=False)
 
+    op.create_table('replenishment_proposals',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('run_id', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('sku_id', sa.String(length=40), nullable=False),
+    sa.Column('warehouse_id', sa.String(length=20), nullable=False),
+    sa.Column('from_warehouse_id', sa.String(length=20), nullable=True),
+    sa.Column('supplier_id', sa.String(length=40), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('sku_class', sa.String(length=2), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('document_id', sa.String(length=40), nullable=True),
+    sa.Column('approved_by', sa.String(length=40), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['from_warehouse_id'], ['warehouses.id'], name=op.f('fk_replenishment_proposals_from_warehouse_id_warehouses')),
+    sa.ForeignKeyConstraint(['run_id'], ['replenishment_runs.id'], name=op.f('fk_replenishment_proposals_run_id_replenishment_runs')),
+    sa.ForeignKeyConstraint(['sku_id'], ['skus.id'], name=op.f('fk_replenishment_proposals_sku_id_skus')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['suppliers.id'], name=op.f('fk_replenishment_proposals_supplier_id_suppliers')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouses.id'], name=op.f('fk_replenishment_proposals_warehouse_id_warehouses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_replenishment_proposals'))
+    )
+    with op.batch_alter_table('replenishment_proposals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_replenishment_proposals_run_id'), ['run_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_replenishment_proposals_sku_id'), ['sku_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_replenishment_proposals_state'), ['state'], unique=False)
+
     op.create_table('settlement_payout_refusals',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('payout_id', sa.String(length=40), nullable=False),
@@ -413,6 +450,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_settlement_payout_refusals_payout_id'))
 
     op.drop_table('settlement_payout_refusals')
+    with op.batch_alter_table('replenishment_proposals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_replenishment_proposals_state'))
+        batch_op.drop_index(batch_op.f('ix_replenishment_proposals_sku_id'))
+        batch_op.drop_index(batch_op.f('ix_replenishment_proposals_run_id'))
+
+    op.drop_table('replenishment_proposals')
     with op.batch_alter_table('production_orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_production_orders_supplier_id'))
         batch_op.drop_index(batch_op.f('ix_production_orders_state'))
@@ -478,6 +521,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sourcing_history_document_id'))
 
     op.drop_table('sourcing_history')
+    op.drop_table('replenishment_runs')
     op.drop_table('fx_revaluations')
     with op.batch_alter_table('fx_forwards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fx_forwards_value_date'))

@@ -1,0 +1,635 @@
+"""Replenishment: an (s, S) policy per SKU × warehouse from the forecast's quantiles, and the
+stock-up orders and transfers it proposes, which planners approve in bulk.
+
+The arithmetic, for each pair (all pairs at once, in numpy):
+
+    L        total lead time in days: for a consolidation warehouse the SKU's supplier lead
+             time, for an overseas one the line-haul transit days (sea, else rail, else air),
+             plus PUT_AWAY_DAYS
+    mu_L     Σ_{d<L} mean_d, the forecast's daily means summed over the lead time (beyond the
+             forecast's horizon each further day adds the horizon's average daily mean)
+    sigma_d  (hi95_d − lo95_d) / (2 · 1.96): the normal approximation of the forecast's 95%
+             interval; days taken as independent, so sigma_L = sqrt(Σ_{d<L} sigma_d²)
+    z        the standard normal quantile of the SKU class's target service level
+    safety   z · sigma_L
+    s        ceil(mu_L + safety)                    reorder point
+    S        s + ceil(REVIEW_DAYS · mean daily)      order-up-to level
+    position on hand + receiving + in transit − reserved
+    order    when position ≤ s: S − position, raised to the supplier's MOQ (stock-up orders
+             only), rounded up to whole cartons, capped by the warehouse's free volume and
+             (stock-up orders) the supplier's capacity over its lead time, in whole cartons;
+             a capped quantity below the MOQ, or zero, is not proposed.
+
+A warehouse's demand is the forecast of the markets it serves (a market served by several
+overseas warehouses split evenly among them); a consolidation warehouse sees every market's
+demand for the SKU, since all stock passes through it.
+
+The carton quantity is the product attribute `carton_quantity`; 1 when absent.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from chuhai.catalog import service as catalog
+from chuhai.catalog.model import State as ProductState
+from chuhai.catalog.tables import ProductRow, SkuRow
+from chuhai.core.context import Context
+from chuhai.core.errors import FieldError, NotFound, ValidationFailed
+from chuhai.core.ids import new_id
+from chuhai.core.pagination import Page, paginate
+from chuhai.demand import signals
+from chuhai.demand.replenishment_tables import ReplenishmentProposalRow, ReplenishmentRunRow
+from chuhai.inventory import ledger, stockup, transfers
+from chuhai.inventory.warehouses import list_warehouses
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+PUT_AWAY_DAYS = 2  # dock to shelf at the receiving warehouse
+REVIEW_DAYS = 7  # planners review weekly: S covers a week beyond the reorder point
+MODE_PREFERENCE = ("sea", "rail", "air")  # the cheapest mode a lane has
+ORDERABLE = (ProductState.APPROVED, ProductState.LISTED)
+Z95 = 1.959963984540054
+MAX_APPROVE = 500
+
+# Target service level per class. ABC ranks SKUs by value sold (units × supply price): the
+# top 80% of value is A, the next 15% B, the rest C. XYZ ranks by the coefficient of
+# variation of daily demand: X ≤ 0.5, Y ≤ 1.0, Z above. Steady, valuable SKUs earn the
+# highest service; erratic, minor ones the lowest (their safety stock would be dear).
+SERVICE_LEVELS: dict[str, float] = {
+    "AX": 0.98, "AY": 0.97, "AZ": 0.95,
+    "BX": 0.96, "BY": 0.95, "BZ": 0.92,
+    "CX": 0.93, "CY": 0.90, "CZ": 0.85,
+}  # fmt: skip
+ABC_LIMITS = (0.80, 0.95)
+XYZ_LIMITS = (0.5, 1.0)
+
+
+class State:
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+# --- the kernel: arrays in, arrays out ----------------------------------------------------------
+
+
+def abc_xyz(history: pd.DataFrame, unit_value: dict[str, int]) -> dict[str, str]:
+    """SKU id -> its class (e.g. "AX") from a history frame (unique_id "<sku>@<market>",
+    ds, y) and each SKU's unit value."""
+    import numpy as np
+
+    if history.empty:
+        return {}
+    frame = history.assign(sku_id=history["unique_id"].str.rsplit("@", n=1).str[0])
+    daily = frame.groupby(["sku_id", "ds"])["y"].sum()
+    by_sku = daily.groupby(level=0)
+    units, mean, std = by_sku.sum(), by_sku.mean(), by_sku.std(ddof=0)
+    value = units * units.index.map(lambda s: unit_value.get(s, 0)).to_numpy(dtype=float)
+    if value.sum() <= 0:
+        value = units.astype(float)  # no prices known: rank by units
+    order = value.sort_values(ascending=False, kind="stable")
+    total = float(order.sum()) or 1.0
+    before = (order.cumsum() - order) / total  # share of value ranked above this SKU
+    abc = np.where(before < ABC_LIMITS[0], "A", np.where(before < ABC_LIMITS[1], "B", "C"))
+    cv = (std / mean.where(mean > 0)).reindex(order.index).fillna(np.inf).to_numpy()
+    xyz = np.where(cv <= XYZ_LIMITS[0], "X", np.where(cv <= XYZ_LIMITS[1], "Y", "Z"))
+    return {str(s): a + x for s, a, x in zip(order.index, abc, xyz, strict=True)}
+
+
+def z_of(service: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    inv = np.vectorize(NormalDist().inv_cdf, otypes=[float])
+    return np.asarray(inv(service), dtype=float)
+
+
+def lead_time_demand(
+    means: np.ndarray, sigmas: np.ndarray, rows: np.ndarray, lead_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mu_L, variance_L) for each (series row, lead time) from daily means and sigmas
+    (series × horizon matrices)."""
+    import numpy as np
+
+    horizon = means.shape[1]
+    cum_mean = np.concatenate([np.zeros((len(means), 1)), np.cumsum(means, axis=1)], axis=1)
+    cum_var = np.concatenate([np.zeros((len(means), 1)), np.cumsum(sigmas**2, axis=1)], axis=1)
+    within = np.minimum(lead_days, horizon)
+    beyond = np.maximum(lead_days - horizon, 0)
+    mu = cum_mean[rows, within] + beyond * cum_mean[rows, horizon] / horizon
+    var = cum_var[rows, within] + beyond * cum_var[rows, horizon] / horizon
+    return mu, var
+
+
+def policy(
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    daily: np.ndarray,
+    z: np.ndarray,
+    position: np.ndarray,
+    moq: np.ndarray,
+    carton: np.ndarray,
+    cap: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """s, S and the order quantity for each pair; integer units throughout."""
+    import numpy as np
+
+    safety = z * sigma
+    s = np.ceil(mu + safety - 1e-9).astype(np.int64)
+    big_s = s + np.ceil(REVIEW_DAYS * daily - 1e-9).astype(np.int64)
+    raw = np.where(position <= s, np.maximum(big_s - position, 0), 0)
+    at_moq = np.where(raw > 0, np.maximum(raw, moq), 0)
+    in_cartons = -(-at_moq // carton) * carton
+    cap_cartons = (np.maximum(cap, 0) // carton) * carton
+    capped = np.minimum(in_cartons, cap_cartons)
+    quantity = np.where(capped >= np.maximum(moq, 1), capped, 0)
+    return {
+        "safety": safety,
+        "s": s,
+        "S": big_s,
+        "raw": raw,
+        "at_moq": at_moq,
+        "in_cartons": in_cartons,
+        "quantity": quantity,
+    }
+
+
+def propose(pairs: pd.DataFrame, feeds: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
+    """The policy for every pair at once.
+
+    pairs: one row per SKU × warehouse with lead_days, service, position, moq, carton,
+    cap (units, capacity); feeds: (pair, unique_id, share), which series feed which pair
+    in what share; forecast: unique_id, ds, mean, lo-95, hi-95. Returns pairs with mu,
+    sigma, safety, s, S, raw, at_moq, in_cartons, quantity, and has_forecast.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(forecast["unique_id"])  # hashing, not sorting strings
+    ds = forecast["ds"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    order = np.lexsort((ds, codes))
+    codes = codes[order]
+    counts = np.bincount(codes, minlength=len(uniques))
+    horizon = int(counts.max()) if len(counts) else 0
+    day = np.arange(len(codes)) - (np.cumsum(counts) - counts)[codes]
+    means = np.zeros((len(uniques), max(horizon, 1)))
+    sigmas = np.zeros_like(means)
+    means[codes, day] = np.clip(forecast["mean"].to_numpy(dtype=float)[order], 0, None)
+    width = forecast["hi-95"].to_numpy(dtype=float) - forecast["lo-95"].to_numpy(dtype=float)
+    sigmas[codes, day] = np.clip(width[order], 0, None) / (2 * Z95)
+
+    found = pd.Index(uniques).get_indexer(feeds["unique_id"])
+    known = found >= 0
+    fed = feeds[known]
+    row = found[known]
+    pair = fed["pair"].to_numpy()
+    share = fed["share"].to_numpy(dtype=float)
+    lead = pairs["lead_days"].to_numpy(dtype=np.int64)[pair]
+    mu, var = lead_time_demand(means, sigmas, row, lead)
+    daily = means[row].mean(axis=1)
+    size = len(pairs)
+    mu_sum = np.bincount(pair, mu * share, minlength=size)
+    var_sum = np.bincount(pair, var * share**2, minlength=size)
+    daily_sum = np.bincount(pair, daily * share, minlength=size)
+    has = np.bincount(pair, minlength=size) > 0
+    result = policy(
+        mu_sum,
+        np.sqrt(var_sum),
+        daily_sum,
+        z_of(pairs["service"].to_numpy(dtype=float)),
+        pairs["position"].to_numpy(dtype=np.int64),
+        pairs["moq"].to_numpy(dtype=np.int64),
+        np.maximum(pairs["carton"].to_numpy(dtype=np.int64), 1),
+        pairs["cap"].to_numpy(dtype=np.int64),
+    )
+    out = pairs.assign(mu=mu_sum, sigma=np.sqrt(var_sum), has_forecast=has, **result)
+    out.loc[~has, "quantity"] = 0
+    return pd.DataFrame(out)
+
+
+# --- the fallback forecast ----------------------------------------------------------------------
+
+
+def trailing_forecast(history: pd.DataFrame, horizon: int, window: int = 28) -> pd.DataFrame:
+    """The forecast used while demand/forecast.py is absent: each series' mean over its last
+    `window` days, flat over the horizon, with the empirical 2.5%–97.5% and 10%–90% ranges
+    of those days as its 95% and 80% intervals."""
+    import numpy as np
+    import pandas as pd
+
+    if history.empty:
+        return pd.DataFrame(columns=["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"])
+    recent = history.sort_values("ds").groupby("unique_id").tail(window)
+    grouped = recent.groupby("unique_id")["y"]
+    stats = pd.DataFrame(
+        {
+            "mean": grouped.mean(),
+            "lo-80": grouped.quantile(0.10),
+            "hi-80": grouped.quantile(0.90),
+            "lo-95": grouped.quantile(0.025),
+            "hi-95": grouped.quantile(0.975),
+            "last": recent.groupby("unique_id")["ds"].max(),
+        }
+    )
+    days = np.arange(1, horizon + 1).astype("timedelta64[D]")
+    frame = stats.loc[stats.index.repeat(horizon)].reset_index()
+    frame["ds"] = frame["last"].to_numpy() + np.tile(days, len(stats))
+    return frame[["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]]
+
+
+def default_forecast(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, str]:
+    """The forecaster's forecast when demand/forecast.py exists, else the trailing mean."""
+    if history.empty:  # nothing sold yet: nothing to forecast from
+        return trailing_forecast(history, horizon), "none"
+    try:
+        module: Any = importlib.import_module("chuhai.demand.forecast")
+    except ImportError:
+        return trailing_forecast(history, horizon), "trailing_28d"
+    frame = module.forecast_daily(history[["unique_id", "ds", "y"]], horizon, levels=(80, 95))
+    return frame, "forecast_daily"
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    run: ReplenishmentRunRow
+    proposals: list[ReplenishmentProposalRow]
+
+
+def _transit_days(country: str) -> int | None:
+    days = transfers.line_haul().days
+    for mode in MODE_PREFERENCE:
+        if (mode, country) in days:
+            return days[(mode, country)]
+    return None
+
+
+def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 90) -> RunResult:
+    """Propose stock-up orders and transfers from `forecast` (or the default forecast of the
+    order history); open proposals of earlier runs are superseded."""
+    import pandas as pd
+
+    ctx.actor.require("replenishment.approve")
+    history = signals.history_frame(ctx.session, end=ctx.now().date())
+    source = "given"
+    if forecast is None:
+        forecast, source = default_forecast(history, horizon)
+    skus = list(ctx.session.execute(select(SkuRow, ProductRow).join(ProductRow)))
+    value = {sku.id: sku.supply_price_amount for sku, _ in skus}
+    classes = abc_xyz(history, value)
+    warehouses = [w for w in list_warehouses(ctx) if w.active]
+    hubs = [w for w in warehouses if w.kind == "consolidation"]
+    serving: dict[str, list[str]] = defaultdict(list)
+    for w in warehouses:
+        if w.kind == "overseas":
+            for market in w.markets:
+                serving[str(market)].append(w.id)
+    series_of: dict[str, list[str]] = defaultdict(list)
+    for uid in pd.unique(forecast["unique_id"]):
+        series_of[str(uid).rsplit("@", 1)[0]].append(str(uid))
+    balances = {(b.sku_id, b.warehouse_id): b for b in ledger.balances(ctx.session)}
+    free = _free_volume(warehouses, balances, {sku.id: sku for sku, _ in skus})
+    pairs: list[dict[str, Any]] = []
+    feeds: list[tuple[int, str, float]] = []
+    skipped: list[dict[str, str]] = []
+    for sku, product in skus:
+        if product.state not in ORDERABLE:
+            if series_of.get(sku.id):
+                skipped.append(_skip(sku.id, "", f"its product is {product.state}"))
+            continue
+        if not series_of.get(sku.id):
+            skipped.append(_skip(sku.id, "", "no forecast"))
+            continue
+        sku_class = classes.get(sku.id, "CZ")
+        carton = _carton(product)
+        volume = max(sku.length_mm * sku.width_mm * sku.height_mm, 1) / 1e9
+        for hub in hubs:
+            index = len(pairs)
+            pairs.append(
+                _pair(sku, hub.id, "stock_up", sku.lead_time_days, sku_class, balances, carton)
+                | {"moq": sku.moq, "cap": min(int(free[hub.id] / volume), _supplier_cap(sku))}
+            )
+            feeds += [(index, uid, 1.0 / len(hubs)) for uid in series_of[sku.id]]
+        for w in warehouses:
+            if w.kind != "overseas":
+                continue
+            transit = _transit_days(w.country_code)
+            uids = [u for u in series_of[sku.id] if w.id in serving.get(u.rsplit("@", 1)[1], [])]
+            if transit is None or not uids:
+                continue
+            index = len(pairs)
+            pairs.append(
+                _pair(sku, w.id, "transfer", transit, sku_class, balances, carton)
+                | {"moq": 0, "cap": int(free[w.id] / volume)}
+            )
+            shares = [1.0 / len(serving[u.rsplit("@", 1)[1]]) for u in uids]
+            feeds += [(index, u, share) for u, share in zip(uids, shares, strict=True)]
+    if not pairs:
+        return _store(ctx, source, [], skipped)
+    frame = propose(
+        pd.DataFrame(pairs), pd.DataFrame(feeds, columns=["pair", "unique_id", "share"]), forecast
+    )
+    return _store(ctx, source, _rows(ctx, frame, hubs, balances, skipped), skipped)
+
+
+def _skip(sku_id: str, warehouse_id: str, reason: str) -> dict[str, str]:
+    return {"sku_id": sku_id, "warehouse_id": warehouse_id, "reason": reason}
+
+
+def _carton(product: ProductRow) -> int:
+    value = (product.attributes or {}).get("carton_quantity")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+
+def _supplier_cap(sku: SkuRow) -> int:
+    return int(sku.daily_capacity) * max(int(sku.lead_time_days), 1)
+
+
+def _pair(
+    sku: SkuRow,
+    warehouse_id: str,
+    kind: str,
+    lead: int,
+    sku_class: str,
+    balances: dict[tuple[str, str], Any],
+    carton: int,
+) -> dict[str, Any]:
+    b = balances.get((sku.id, warehouse_id))
+    position = 0 if b is None else b.on_hand + b.receiving + b.in_transit - b.reserved
+    return {
+        "sku_id": sku.id,
+        "supplier_id": sku.supplier_id,
+        "warehouse_id": warehouse_id,
+        "kind": kind,
+        "lead_days": int(lead) + PUT_AWAY_DAYS,
+        "sku_class": sku_class,
+        "service": SERVICE_LEVELS[sku_class],
+        "position": position,
+        "carton": carton,
+    }
+
+
+def _free_volume(
+    warehouses: list[Any], balances: dict[tuple[str, str], Any], skus: dict[str, SkuRow]
+) -> dict[str, float]:
+    """m³ each warehouse has free: its capacity less what its stock on hand occupies."""
+    free = {w.id: float(w.capacity_m3) for w in warehouses}
+    for (sku_id, warehouse_id), b in balances.items():
+        sku = skus.get(sku_id)
+        if warehouse_id in free and sku is not None:
+            unit = sku.length_mm * sku.width_mm * sku.height_mm / 1e9
+            free[warehouse_id] -= (b.on_hand + b.receiving) * unit
+    return {k: max(v, 0.0) for k, v in free.items()}
+
+
+def _rows(
+    ctx: Context,
+    frame: pd.DataFrame,
+    hubs: list[Any],
+    balances: dict[tuple[str, str], Any],
+    skipped: list[dict[str, str]],
+) -> list[ReplenishmentProposalRow]:
+    rows = []
+    for r in frame.itertuples(index=False):
+        if not r.has_forecast:
+            skipped.append(_skip(r.sku_id, r.warehouse_id, "no forecast for its markets"))
+            continue
+        quantity = int(r.quantity)
+        origin = None
+        if r.kind == "transfer" and quantity > 0:
+            origin, quantity = _origin(r.sku_id, hubs, balances, quantity, int(r.carton))
+            if origin is None:
+                skipped.append(
+                    _skip(r.sku_id, r.warehouse_id, "no stock at a consolidation warehouse")
+                )
+                continue
+        if quantity <= 0:
+            continue
+        rows.append(
+            ReplenishmentProposalRow(
+                id=new_id("rpp"),
+                kind=r.kind,
+                state=State.PROPOSED,
+                sku_id=r.sku_id,
+                warehouse_id=r.warehouse_id,
+                from_warehouse_id=origin,
+                supplier_id=r.supplier_id,
+                quantity=quantity,
+                sku_class=r.sku_class,
+                evidence=_evidence(r, quantity),
+                created_at=ctx.now(),
+            )
+        )
+    return rows
+
+
+def _origin(
+    sku_id: str, hubs: list[Any], balances: dict[tuple[str, str], Any], quantity: int, carton: int
+) -> tuple[str | None, int]:
+    """The consolidation warehouse with the most of the SKU available, and the whole cartons
+    of the quantity it can send."""
+    best, most = None, 0
+    for hub in hubs:
+        b = balances.get((sku_id, hub.id))
+        if b is not None and b.available > most:
+            best, most = hub.id, b.available
+    return best, min(quantity, (most // carton) * carton)
+
+
+def _evidence(r: Any, quantity: int) -> dict[str, Any]:
+    return {
+        "lead_days": int(r.lead_days),
+        "service_level": float(r.service),
+        "mean_demand_lead_time": round(float(r.mu), 2),
+        "sigma_lead_time": round(float(r.sigma), 2),
+        "safety_stock": round(float(r.safety), 2),
+        "position": int(r.position),
+        "s": int(r.s),
+        "S": int(r.S),
+        "order_up_to_need": int(r.raw),
+        "after_moq": int(r.at_moq),
+        "after_cartons": int(r.in_cartons),
+        "moq": int(r.moq),
+        "carton": int(r.carton),
+        "capacity_units": int(r.cap),
+        "quantity": quantity,
+    }
+
+
+def _store(
+    ctx: Context,
+    source: str,
+    proposals: list[ReplenishmentProposalRow],
+    skipped: list[dict[str, str]],
+) -> RunResult:
+    open_rows = ctx.session.scalars(
+        select(ReplenishmentProposalRow).where(ReplenishmentProposalRow.state == State.PROPOSED)
+    )
+    for old in open_rows:
+        old.state = State.SUPERSEDED
+    run = ReplenishmentRunRow(
+        id=new_id("rpr"),
+        forecast_source=source,
+        proposal_count=len(proposals),
+        skipped=skipped,
+        created_by=ctx.actor.user_id,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(run)
+    ctx.session.flush()
+    for row in proposals:
+        row.run_id = run.id
+        ctx.session.add(row)
+    ctx.session.flush()
+    return RunResult(run, proposals)
+
+
+def list_proposals(
+    ctx: Context, *, state: str | None = State.PROPOSED, limit: int = 200, offset: int = 0
+) -> Page[ReplenishmentProposalRow]:
+    ctx.actor.require("replenishment.read")
+    query = select(ReplenishmentProposalRow).order_by(
+        ReplenishmentProposalRow.kind, ReplenishmentProposalRow.id
+    )
+    if state:
+        query = query.where(ReplenishmentProposalRow.state == state)
+    return paginate(ctx.session, query, limit, offset)
+
+
+def latest_run(ctx: Context) -> ReplenishmentRunRow | None:
+    ctx.actor.require("replenishment.read")
+    query = select(ReplenishmentRunRow).order_by(ReplenishmentRunRow.created_at.desc())
+    return ctx.session.scalars(query.limit(1)).first()
+
+
+@dataclass
+class Approval:
+    stock_up_order_ids: list[str]
+    transfer_ids: list[str]
+
+
+def approve(ctx: Context, ids: list[str]) -> Approval:
+    """Turn the chosen proposals into stock-up orders (one per supplier and warehouse) and
+    transfers (one per lane); every problem named by proposal, and nothing written unless
+    all of them pass (the caller's unit of work rolls back on error)."""
+    ctx.actor.require("replenishment.approve")
+    rows, errors = _approvable(ctx, ids)
+    if errors:
+        raise ValidationFailed(errors)
+    orders: dict[tuple[str, str], list[ReplenishmentProposalRow]] = defaultdict(list)
+    lanes: dict[tuple[str, str], list[ReplenishmentProposalRow]] = defaultdict(list)
+    for row in rows:
+        if row.kind == "stock_up":
+            orders[(row.supplier_id, row.warehouse_id)].append(row)
+        else:
+            lanes[(row.from_warehouse_id or "", row.warehouse_id)].append(row)
+    made = Approval([], [])
+    for (supplier_id, warehouse_id), group in sorted(orders.items()):
+        order = _issue(ctx, supplier_id, warehouse_id, group)
+        made.stock_up_order_ids.append(order)
+    for (origin, destination), group in sorted(lanes.items()):
+        made.transfer_ids.append(_plan(ctx, origin, destination, group))
+    return made
+
+
+def _approvable(
+    ctx: Context, ids: list[str]
+) -> tuple[list[ReplenishmentProposalRow], list[FieldError]]:
+    if not ids:
+        return [], [FieldError("ids", "choose at least one proposal")]
+    if len(ids) > MAX_APPROVE:
+        return [], [FieldError("ids", f"at most {MAX_APPROVE} proposals at once")]
+    rows, errors = [], []
+    for index, proposal_id in enumerate(dict.fromkeys(ids)):
+        where = f"ids[{index}]"
+        row = ctx.session.get(ReplenishmentProposalRow, proposal_id)
+        if row is None:
+            errors.append(FieldError(where, f"no proposal {proposal_id!r}"))
+            continue
+        if row.state != State.PROPOSED:
+            errors.append(FieldError(where, f"proposal {proposal_id} is {row.state}"))
+            continue
+        product = catalog.visible_product(ctx, catalog.visible_sku(ctx, row.sku_id).product_id)
+        if product.state not in ORDERABLE:
+            errors.append(
+                FieldError(where, f"proposal {proposal_id}: its product is {product.state}")
+            )
+            continue
+        rows.append(row)
+    return rows, errors
+
+
+def _mark(ctx: Context, group: list[ReplenishmentProposalRow], document_id: str) -> None:
+    for row in group:
+        row.state = State.APPROVED
+        row.document_id = document_id
+        row.approved_by = ctx.actor.user_id
+        row.approved_at = ctx.now()
+
+
+def _issue(
+    ctx: Context, supplier_id: str, warehouse_id: str, group: list[ReplenishmentProposalRow]
+) -> str:
+    lead = max(int(row.evidence.get("lead_days", PUT_AWAY_DAYS)) for row in group)
+    draft = stockup.StockUpDraft(
+        supplier_id=supplier_id,
+        warehouse_id=warehouse_id,
+        kind="planned",
+        lines=[stockup.LineDraft(row.sku_id, row.quantity) for row in group],
+        due_on=ctx.now().date() + _days(lead - PUT_AWAY_DAYS),
+        note=f"replenishment: {', '.join(row.id for row in group)}",
+    )
+    order = _named(group, lambda: stockup.issue(ctx, draft))
+    _mark(ctx, group, order.id)
+    return order.id
+
+
+def _plan(
+    ctx: Context, origin: str, destination: str, group: list[ReplenishmentProposalRow]
+) -> str:
+    mode = _lane_mode(ctx, destination)
+    cartons = sum(-(-row.quantity // int(row.evidence.get("carton", 1))) for row in group)
+    draft = transfers.TransferDraft(
+        from_warehouse_id=origin,
+        to_warehouse_id=destination,
+        mode=mode,
+        cartons=max(cartons, 1),
+        lines=[transfers.TransferLineDraft(row.sku_id, row.quantity) for row in group],
+        note=f"replenishment: {', '.join(row.id for row in group)}",
+    )
+    transfer = _named(group, lambda: transfers.plan(ctx, draft))
+    _mark(ctx, group, transfer.id)
+    return transfer.id
+
+
+def _lane_mode(ctx: Context, destination: str) -> str:
+    country = next(w.country_code for w in list_warehouses(ctx) if w.id == destination)
+    days = transfers.line_haul().days
+    return next((m for m in MODE_PREFERENCE if (m, country) in days), MODE_PREFERENCE[0])
+
+
+def _named(group: list[ReplenishmentProposalRow], make: Any) -> Any:
+    """Run `make`; its refusal restated as the proposals it concerned."""
+    try:
+        return make()
+    except (ValidationFailed, NotFound) as error:
+        reasons = getattr(error, "errors", None) or [FieldError("", str(error))]
+        ids = ", ".join(row.id for row in group)
+        raise ValidationFailed(
+            [FieldError("ids", f"proposals {ids}: {e.field} {e.message}".strip()) for e in reasons]
+        ) from error
+
+
+def _days(n: int) -> timedelta:
+    return timedelta(days=max(n, 1))
