@@ -41,7 +41,7 @@ EUR_CONVERTED_SHARE = 2  # half the euro takings are sold for yuan
 def keep_the_books(db: Database, settings: Settings, now: datetime) -> None:
     with db.unit_of_work() as uow:
         session = uow.session
-        finance = Context(session, _operator(session, "finance"), FixedClock(now), settings)
+        finance = Context(session, demo_operator(session, "finance"), FixedClock(now), settings)
         if settlement.list_runs(finance, limit=1):
             return
         today = now.date()
@@ -184,7 +184,8 @@ def insure_a_b2b_buyer(ctx: Context, registration_id: str = "DE-HRB-123456") -> 
     return ExampleBook(buyer, policy, issued, held, overdue, claimed)
 
 
-def _operator(session: Session, username: str) -> Actor:
+def demo_operator(session: Session, username: str) -> Actor:
+    """The demo world's operator of that username, as an actor."""
     user = find_user(session, username)
     if user is None:  # pragma: no cover - the demo's operators exist once the world does
         raise RuntimeError(f"the demo operator {username!r} is missing")

@@ -52,7 +52,7 @@ from chuhai.core.context import Context
 from chuhai.core.db import Database
 from chuhai.core.settings import Settings
 from chuhai.customs.hs import validate_subheading
-from chuhai.demo.books import keep_the_books
+from chuhai.demo.books import demo_operator, keep_the_books
 from chuhai.parties.model import SupplierProfile
 from chuhai.parties.service import (
     actor_for,
@@ -404,7 +404,7 @@ def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
 
     today = now.date()
     with db.unit_of_work() as uow:
-        ctx = Context(uow.session, _operator(uow.session, "finance"), FixedClock(now), settings)
+        ctx = Context(uow.session, demo_operator(uow.session, "finance"), FixedClock(now), settings)
         finance.load_ecb_rates(
             uow.session, since=today - timedelta(days=730), clock=FixedClock(now)
         )
@@ -417,7 +417,7 @@ def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
         report = finance.import_rates_csv(ctx, "demo-rates.csv", "\n".join(lines).encode())
         if not report.ok:
             raise RuntimeError(f"demo rates refused: {report.errors[:3]}")
-        ctx.actor = _operator(uow.session, "merchandiser")
+        ctx.actor = demo_operator(uow.session, "merchandiser")
         rebuilt = rebuild_price_book(ctx, today)
         uow.commit()
     return (
@@ -443,7 +443,7 @@ def stock_the_warehouses(db: Database, settings: Settings, now: datetime) -> Non
         clock = FixedClock(now - timedelta(days=45))
 
         def ctx(username: str) -> Context:
-            return Context(session, _operator(session, username), clock, settings)
+            return Context(session, demo_operator(session, username), clock, settings)
 
         if stockup.list_orders(ctx("merchandiser")).total:
             return
@@ -553,7 +553,7 @@ def sell_to_demo_shoppers(db: Database, settings: Settings, now: datetime) -> No
         session = uow.session
         clock = FixedClock(now)
         shop = Context(session, STOREFRONT, clock, settings)
-        logistics = Context(session, _operator(session, "logistics"), clock, settings)
+        logistics = Context(session, demo_operator(session, "logistics"), clock, settings)
         if orders.list_orders(logistics, limit=1).total:
             return
         placed = []
@@ -586,16 +586,9 @@ def sell_to_demo_shoppers(db: Database, settings: Settings, now: datetime) -> No
                 orders.pick_order(logistics, order_id)
                 orders.ship_order(logistics, order_id)
         if placed:
-            merchandiser = Context(session, _operator(session, "merchandiser"), clock, settings)
+            merchandiser = Context(session, demo_operator(session, "merchandiser"), clock, settings)
             orders.cancel_order(merchandiser, placed[0], "The buyer changed their mind.")
         uow.commit()
-
-
-def _operator(session: Session, username: str) -> Actor:
-    user = find_user(session, username)
-    if user is None:  # pragma: no cover - the demo's operators exist once the world does
-        raise RuntimeError(f"the demo operator {username!r} is missing")
-    return actor_for(user)
 
 
 def _data(name: str) -> Any:
