@@ -1,8 +1,9 @@
 """Development helper: rewrite the newest migration from the tables the code declares now.
 
 Released migrations never change (0001 spine, 0002 pricing/customs/FX, 0003 inventory,
-orders and fulfillment); until 0004 is released, every capability that adds tables re-runs
-this, which autogenerates 0004 against a scratch database at 0003.
+orders and fulfillment, 0004 finance risk/credit with demand and sourcing); until 0005 is
+released, every capability that adds tables re-runs this, which autogenerates 0005 against
+a scratch database at 0004.
 
     python scripts/regenerate_migration.py
 """
@@ -17,10 +18,10 @@ from alembic import command
 
 from chuhai.core.db import MIGRATIONS_DIR, alembic_config
 
-PREVIOUS = "0003"
-REVISION = "0004"
-MESSAGE = "finance: hedges, revaluations, B2B credit"
-SLUG = "finance_risk_credit"
+PREVIOUS = "0004"
+REVISION = "0005"
+MESSAGE = "sourcing reorders and returns; network plans"
+SLUG = "reorders_network_plans"
 
 
 def main() -> None:

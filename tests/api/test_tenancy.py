@@ -26,6 +26,7 @@ TENANT_PARAMS = {
     "statement_id",  # a supplier sees its own settlement statements
     "design_id",  # a studio sees its own designs (a supplier none)
     "production_order_id",  # a factory sees its own production orders
+    "proposal_id",  # a sell-through proposal is of a product: 404 unless it is visible
 }
 PLATFORM_PARAMS = {
     "market_code",
@@ -188,7 +189,14 @@ def _sourcing_of_b(unit, world, product_id: str) -> dict[str, str]:
     with unit(parties.actor_for(user)) as ctx:
         bom = [{"material": "clay", "quantity": "1", "unit": "kg", "unit_cost": "5.00"}]
         design = designs.submit(ctx, brief.id, designs.DesignDraft("Mug", "A mug.", bom, "20.00"))
-    return {"design_id": design.id, "production_order_id": order.id}
+    with unit(world["supplier_b"]) as ctx:
+        for action in ("accept", "materials_in", "start", "qc", "ship"):
+            production.act(ctx, order.id, action)
+    with unit(world["logistics"]) as ctx:
+        production.receive(ctx, order.id)
+    with unit(world["merchandiser"]) as ctx:
+        proposal = production.propose(ctx, product_id)
+    return {"design_id": design.id, "production_order_id": order.id, "proposal_id": proposal.id}
 
 
 @pytest.fixture

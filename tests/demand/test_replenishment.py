@@ -16,6 +16,7 @@ import pytest
 from chuhai.catalog import listing
 from chuhai.core.errors import Forbidden, ValidationFailed
 from chuhai.demand import replenishment as rp
+from chuhai.demand.replenishment_tables import ReplenishmentRunRow
 from chuhai.inventory import stockup, transfers
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "inventory"))
@@ -137,12 +138,8 @@ def _demand(stocked: Any) -> pd.DataFrame:
 def test_proposals_carry_their_evidence_and_skip_skus_without_forecast(at, world, stocked):
     run_id, proposals = _compute(at, world, _demand(stocked))
     kinds = {(kind, warehouse) for _, kind, warehouse, _ in proposals}
-    assert kinds == {
-        ("stock_up", "CN-GZ"),
-        ("stock_up", "CN-YW"),
-        ("transfer", "US-LAX"),
-        ("transfer", "DE-FRA"),
-    }
+    # CN-GZ's 100 white mugs go to US-LAX, the lane furthest below its reorder point
+    assert kinds == {("stock_up", "CN-GZ"), ("stock_up", "CN-YW"), ("transfer", "US-LAX")}
     with at(world["logistics"]) as ctx:
         rows = rp.list_proposals(ctx).items
         lax = next(r for r in rows if r.warehouse_id == "US-LAX")
@@ -156,14 +153,17 @@ def test_proposals_carry_their_evidence_and_skip_skus_without_forecast(at, world
         assert gz.evidence["position"] == 100 and gz.quantity >= gz.evidence["moq"] == 200
         run = rp.latest_run(ctx)
         assert run is not None and run.id == run_id
-        assert {s["sku_id"]: s["reason"] for s in run.skipped}[stocked.black] == "no forecast"
+        reasons = {(s["sku_id"], s["warehouse_id"]): s["reason"] for s in run.skipped}
+        assert reasons[(stocked.black, "")] == "no forecast"
+        assert reasons[(stocked.white, "DE-FRA")] == "no stock at a consolidation warehouse"
 
 
 def test_bulk_approval_makes_stock_up_orders_and_transfers(at, world, stocked):
     _, proposals = _compute(at, world, _demand(stocked))
     with at(world["logistics"]) as ctx:
         made = rp.approve(ctx, [p[0] for p in proposals])
-        assert len(made.stock_up_order_ids) == 2 and len(made.transfer_ids) == 2
+        # CN-GZ's 100 white mugs go to the most urgent lane only; none are promised twice
+        assert len(made.stock_up_order_ids) == 2 and len(made.transfer_ids) == 1
         order = stockup.visible_order(ctx, made.stock_up_order_ids[0])
         assert order.state == "issued" and order.kind == "planned"
         lines = stockup.lines_of(ctx.session, order.id)
@@ -205,6 +205,47 @@ def test_a_new_run_supersedes_open_proposals_and_readers_only_read(at, world, st
     _compute(at, world, _demand(stocked))
     with at(world["logistics"]) as ctx:
         states = [r.state for r in rp.list_proposals(ctx, state=None).items]
-        assert states.count("superseded") == 4 and states.count("proposed") == 4
+        assert states.count("superseded") == 3 and states.count("proposed") == 3
     with at(world["finance"]) as ctx, pytest.raises(Forbidden):
         rp.compute(ctx, _demand(stocked))
+
+
+def test_what_is_on_order_or_planned_is_not_proposed_again(at, world, stocked):
+    _, proposals = _compute(at, world, _demand(stocked))
+    with at(world["merchandiser"]) as ctx:  # merchandisers plan transfers too
+        made = rp.approve(ctx, [p[0] for p in proposals])
+        ordered = {
+            stockup.visible_order(ctx, order_id).warehouse_id: line.quantity
+            for order_id in made.stock_up_order_ids
+            for line in stockup.lines_of(ctx.session, order_id)
+        }
+    run_id, again = _compute(at, world, _demand(stocked))
+    # CN-GZ's 100 white mugs are all promised to the planned transfer: no second transfer
+    assert [kind for _, kind, _, _ in again] == ["stock_up"] * len(again)
+    with at(world["logistics"]) as ctx:
+        run = ctx.session.get(ReplenishmentRunRow, run_id)
+        reasons = {(s["sku_id"], s["warehouse_id"]): s["reason"] for s in run.skipped}
+        assert reasons[(stocked.white, "US-LAX")] == "no stock at a consolidation warehouse"
+        for row in rp.list_proposals(ctx).items:
+            # on order: the approved stock-up order, less what the transfer takes from CN-GZ
+            leaving = 100 if row.warehouse_id == "CN-GZ" else 0
+            assert row.evidence["on_order"] == ordered[row.warehouse_id] - leaving
+
+
+def test_a_full_warehouse_is_shared_by_urgency_and_says_so(at, world, stocked):
+    from chuhai.inventory.warehouses import update_warehouse
+
+    with at(world["logistics"]) as ctx:
+        update_warehouse(ctx, "CN-GZ", {"capacity_m3": 5})
+    busy = pd.concat(
+        [_forecast(f"{sku}@US", 300.0, 30.0, days=60) for sku in (stocked.white, stocked.black)]
+    )
+    run_id, _ = _compute(at, world, busy)
+    mug = 0.120 * 0.090 * 0.100
+    with at(world["logistics"]) as ctx:
+        gz = [r for r in rp.list_proposals(ctx).items if r.warehouse_id == "CN-GZ"]
+        run = ctx.session.get(ReplenishmentRunRow, run_id)
+    full = [s for s in run.skipped if s["reason"] == "CN-GZ is full"]
+    cut = [r for r in gz if r.quantity < r.evidence["after_cartons"]]
+    assert cut or full  # the demand needs far more than 5 m³
+    assert sum(r.quantity for r in gz) * mug <= 5 - 100 * mug  # the white mugs on the shelf

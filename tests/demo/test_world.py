@@ -256,3 +256,48 @@ def test_the_week_is_booked_and_reconciles(seeded) -> None:
         assert credit.check(uow.session) == []
         states = {invoice.state for invoice in credit.list_invoices(finance)}
         assert states == {"issued", "held", "overdue", "claimed"}
+
+
+def test_the_demand_loop_runs_from_searches_to_approved_orders(seeded) -> None:
+    from chuhai.demand.replenishment_tables import ReplenishmentProposalRow
+    from chuhai.demo.loop import FACTORY, FIRST_RUN, QUERY, SOLD
+    from chuhai.inventory.tables import StockUpOrderRow, TransferRow
+    from chuhai.parties.service import find_supplier
+    from chuhai.sourcing.tables import (
+        DesignBriefRow,
+        DesignRow,
+        ProductionOrderRow,
+        SourcingProposalRow,
+    )
+
+    db = seeded[0]
+    with db.unit_of_work() as uow:
+        session = uow.session
+        brief = session.scalars(select(DesignBriefRow)).one()
+        # a finding of rising searches became the brief, with its band and volume
+        assert brief.state == "published" and brief.volume_source == "finding"
+        assert QUERY in brief.evidence and brief.supply_low < brief.supply_high
+        design = session.scalars(select(DesignRow)).one()
+        assert (design.state, design.terms_kind, design.fee) == ("accepted", "fee", 6000_00)
+        product = session.get(ProductRow, design.product_ids[0])
+        assert product.state == "listed"
+        assert product.supplier_id == find_supplier(session, FACTORY).id
+        runs = session.scalars(
+            select(ProductionOrderRow).order_by(ProductionOrderRow.created_at)
+        ).all()
+        first, again = runs
+        assert (first.quantity, first.first_run, first.state) == (FIRST_RUN, True, "received")
+        proposal = session.scalars(select(SourcingProposalRow)).one()
+        assert (proposal.decision, proposal.sold, proposal.state) == ("reorder", SOLD, "approved")
+        assert proposal.production_order_id == again.id and not again.first_run
+        assert again.destinations == {"US-LAX": again.quantity}
+        approved = session.scalars(
+            select(ReplenishmentProposalRow).where(ReplenishmentProposalRow.state == "approved")
+        ).all()
+        assert {p.kind for p in approved} == {"stock_up", "transfer"}
+        made = {p.document_id for p in approved}
+        orders = session.scalars(select(StockUpOrderRow).where(StockUpOrderRow.id.in_(made)))
+        transfers = session.scalars(select(TransferRow).where(TransferRow.id.in_(made)))
+        assert {o.state for o in orders} == {"issued"}
+        assert {t.state for t in transfers} == {"planned"}
+        assert any(p.sku_id != first.sku_id for p in approved)  # the catalog's, forecast too

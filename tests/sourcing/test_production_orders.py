@@ -242,3 +242,83 @@ def test_the_first_run_size_comes_from_the_settings(unit, world, made, settings)
         ctx.settings = replace(settings, first_run_max=120)
         production.issue(ctx, made, 150)
     assert "a first run is 100-120 units" in refused.value.detail
+
+
+# --- deciding on a proposal -----------------------------------------------------------------
+
+
+def test_an_approved_reorder_is_ordered_and_its_receipt_sent_where_it_sold(unit, world, made):
+    from chuhai.inventory import transfers
+
+    received_and_sold(unit, world, made, 90)
+    with unit(world["merchandiser"]) as ctx:
+        proposal = production.propose(ctx, made)
+    # 3270 is over what the factory makes in a lead time (50 a day × 7): refused, unchanged
+    with pytest.raises(ValidationFailed) as refused, unit(world["merchandiser"]) as ctx:
+        production.approve_proposal(ctx, proposal.id)
+    assert refused.value.errors[0].field == "quantity" and "capacity" in str(refused.value)
+    with unit(world["merchandiser"]) as ctx:
+        order = production.approve_proposal(ctx, proposal.id, 300, "what the factory can make")
+        assert (order.quantity, order.first_run) == (300, False)
+        assert order.destinations == {"US-LAX": 300}
+        again = production.proposals_of(ctx, made)[0]
+        assert (again.state, again.production_order_id) == ("approved", order.id)
+    with pytest.raises(Conflict), unit(world["merchandiser"]) as ctx:
+        production.approve_proposal(ctx, proposal.id, 300)
+    run_to_shipped(unit, world, order.id)
+    with unit(world["logistics"]) as ctx:
+        production.receive(ctx, order.id, 280)  # 20 short: the share shrinks with it
+        planned = transfers.list_transfers(ctx, state="planned").items
+        assert [(t.from_warehouse_id, t.to_warehouse_id) for t in planned] == [("CN-GZ", "US-LAX")]
+        assert [line.quantity for line in transfers.lines_of(ctx.session, planned[0].id)] == [280]
+        assert "send_on" in [e.action for e in production.order_history(ctx, order.id)]
+
+
+def test_hold_cannot_be_approved_and_dismissing_needs_a_reason(unit, world, made):
+    received_and_sold(unit, world, made, 10)
+    with unit(world["merchandiser"]) as ctx:
+        held = production.propose(ctx, made)
+    with pytest.raises(Conflict) as refused, unit(world["merchandiser"]) as ctx:
+        production.approve_proposal(ctx, held.id)
+    assert "only a reorder can be approved" in refused.value.detail
+    with pytest.raises(ValidationFailed) as empty, unit(world["merchandiser"]) as ctx:
+        production.dismiss_proposal(ctx, held.id, "  ")
+    assert empty.value.errors[0].field == "reason"
+    with unit(world["merchandiser"]) as ctx:
+        done = production.dismiss_proposal(ctx, held.id, "wait for the autumn")
+        assert (done.state, done.decision_note) == ("dismissed", "wait for the autumn")
+    with pytest.raises(NotFound), unit(world["merchandiser"]) as ctx:
+        production.dismiss_proposal(ctx, "spp_nope", "x")
+    with pytest.raises(NotFound), unit(world["supplier_b"]) as ctx:  # not theirs
+        production.dismiss_proposal(ctx, held.id, "x")
+
+
+def test_a_newer_proposal_supersedes_the_open_one(unit, world, made):
+    received_and_sold(unit, world, made, 10)
+    with unit(world["merchandiser"]) as ctx:
+        first = production.propose(ctx, made)
+        second = production.propose(ctx, made)
+        states = {p.id: p.state for p in production.proposals_of(ctx, made)}
+    assert states == {first.id: "superseded", second.id: "proposed"}
+
+
+def test_returned_units_are_not_sold_and_runs_in_progress_are_on_order(unit, world, made):
+    from chuhai.core import events
+    from chuhai.demand import replenishment
+
+    sku_id = received_and_sold(unit, world, made, 90)
+    with unit(world["merchandiser"]) as ctx:
+        sale_order = orders.list_orders(ctx, limit=1).items[0]
+        # what the orders capability announces when a return is counted in
+        events.publish(
+            ctx,
+            "return.received",
+            return_id="ret_test",
+            order_id=sale_order.id,
+            market="US",
+            lines=[{"sku_id": sku_id, "quantity": 30}],
+        )
+    with unit(world["merchandiser"]) as ctx:
+        assert production.sell_through(ctx, made).sales == [MarketSales("US", 60)]
+        production.issue(ctx, made, 200)
+        assert replenishment.on_order(ctx.session)[(sku_id, "CN-GZ")] == 200

@@ -106,6 +106,26 @@ def test_the_loop_from_a_brief_to_a_received_first_run(api, world):
     assert received.json()["state"] == "received" and received.json()["received"] == 150
     through = merch.get(f"/sourcing/products/{product_id}/sell-through").json()
     assert (through["received"], through["sold"], through["decision"]) == (150, 0, "hold")
+    proposal = merch.post(f"/sourcing/products/{product_id}/proposals").json()
+    assert (proposal["decision"], proposal["state"]) == ("hold", "proposed")
+    held = problem(merch.post(f"/sourcing/proposals/{proposal['id']}/approve", json={}), 409)
+    assert "only a reorder can be approved" in held["detail"]
+    no_reason = merch.post(f"/sourcing/proposals/{proposal['id']}/dismiss", json={"reason": ""})
+    assert problem(no_reason, 422)["field"] == "reason"
+    unknown = merch.post("/sourcing/proposals/spp_nope/dismiss", json={"reason": "x"})
+    problem(unknown, 404)
+    dismissed = merch.post(
+        f"/sourcing/proposals/{proposal['id']}/dismiss", json={"reason": "too early to tell"}
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    assert (dismissed.json()["state"], dismissed.json()["decision_note"]) == (
+        "dismissed",
+        "too early to tell",
+    )
+    factory_try = api["supplier_a"].post(
+        f"/sourcing/proposals/{proposal['id']}/approve", json={"quantity": "many"}
+    )
+    assert factory_try.status_code == 422  # the body is checked before anything else
 
 
 def test_bad_input_answers_problem_json_naming_the_field(api):

@@ -609,6 +609,11 @@ class ProposalOut(BaseModel):
     received: int
     sold: int
     created_at: datetime
+    state: str
+    production_order_id: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
 
     @classmethod
     def of(cls, row: SourcingProposalRow) -> ProposalOut:
@@ -622,6 +627,11 @@ class ProposalOut(BaseModel):
             received=row.received,
             sold=row.sold,
             created_at=row.created_at,
+            state=row.state,
+            production_order_id=row.production_order_id,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            decision_note=row.decision_note,
         )
 
 
@@ -663,3 +673,37 @@ def propose(
         {"product_id": product_id},
         lambda: ProposalOut.of(production.propose(ctx, product_id)),
     )
+
+
+class ApproveProposalIn(Strict):
+    quantity: int | None = Field(None, description="units to order; the proposal's by default")
+    note: str = Field("", max_length=2000)
+
+
+class DismissProposalIn(Strict):
+    reason: str = Field(max_length=2000)
+
+
+@router.post(
+    "/sourcing/proposals/{proposal_id}/approve",
+    status_code=201,
+    response_model=ProductionOrderOut,
+)
+def approve_proposal(
+    proposal_id: str, body: ApproveProposalIn, ctx: Context = Depends(api_context)
+) -> ProductionOrderOut:
+    """A reorder proposal into a production order to the factory; its overseas share is
+    planned on as transfers when the run is received. 409 unless it is an open reorder."""
+    order = production.approve_proposal(ctx, proposal_id, body.quantity, body.note)
+    out = _order_out(ctx, order)
+    ctx.session.commit()
+    return out
+
+
+@router.post("/sourcing/proposals/{proposal_id}/dismiss", response_model=ProposalOut)
+def dismiss_proposal(
+    proposal_id: str, body: DismissProposalIn, ctx: Context = Depends(api_context)
+) -> ProposalOut:
+    out = ProposalOut.of(production.dismiss_proposal(ctx, proposal_id, body.reason))
+    ctx.session.commit()
+    return out

@@ -171,6 +171,17 @@ def category_codes(session: Session) -> set[str]:
     return set(session.scalars(select(CategoryRow.code)))
 
 
+def carton_quantity(product: ProductRow) -> int:
+    """Units a carton of the product holds: its attribute `carton_quantity` (a whole number,
+    as drafts store attributes as text or as imports store numbers); 1 when absent or bad."""
+    value = (product.attributes or {}).get("carton_quantity")
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and value > 0 else 1
+
+
 def listed_sku_markets(session: Session, sku_ids: list[str] | None = None) -> list[tuple[str, str]]:
     """(SKU id, market code) for every SKU of a product listed in that market."""
     query = (

@@ -78,6 +78,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "stockup.respond": frozenset({Role.SUPPLIER}),
     "stockup.receive": frozenset({Role.LOGISTICS}),
     "transfers.read": OPERATOR_ROLES,
+    # merchandisers plan line-haul (replenishment, reorders); logistics moves it
+    "transfers.plan": frozenset({Role.LOGISTICS, Role.MERCHANDISER}),
     "transfers.manage": frozenset({Role.LOGISTICS}),
     "storefront.buy": frozenset({Role.BUYER}),
     "orders.read": OPERATOR_ROLES,

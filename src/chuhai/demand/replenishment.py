@@ -14,23 +14,30 @@ The arithmetic, for each pair (all pairs at once, in numpy):
     safety   z · sigma_L
     s        ceil(mu_L + safety)                    reorder point
     S        s + ceil(REVIEW_DAYS · mean daily)      order-up-to level
-    position on hand + receiving + in transit − reserved
+    position on hand + receiving + in transit − reserved + on order, where on order is what
+             the ledger does not show yet: stock-up orders issued, confirmed or shipped,
+             transfers planned but not departed (− at their origin), production runs not
+             yet received (sources registered with `register_on_order`)
     order    when position ≤ s: S − position, raised to the supplier's MOQ (stock-up orders
-             only), rounded up to whole cartons, capped by the warehouse's free volume and
-             (stock-up orders) the supplier's capacity over its lead time, in whole cartons;
-             a capped quantity below the MOQ, or zero, is not proposed.
+             only), rounded up to whole cartons, capped by (stock-up orders) the supplier's
+             capacity over its lead time, in whole cartons; a capped quantity below the MOQ,
+             or zero, is not proposed.
+    room     a warehouse's free volume is shared: the most urgent pairs first (furthest
+             below their reorder point, relative to it) take whole cartons while it lasts;
+             a pair cut below its MOQ is skipped, saying the warehouse is full.
 
 A warehouse's demand is the forecast of the markets it serves (a market served by several
 overseas warehouses split evenly among them); a consolidation warehouse sees every market's
 demand for the SKU, since all stock passes through it.
 
-The carton quantity is the product attribute `carton_quantity`; 1 when absent.
+The carton quantity is the product attribute `carton_quantity` (catalog.carton_quantity).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from statistics import NormalDist
@@ -47,16 +54,16 @@ from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
 from chuhai.demand import signals
 from chuhai.demand.replenishment_tables import ReplenishmentProposalRow, ReplenishmentRunRow
-from chuhai.inventory import ledger, stockup, transfers
+from chuhai.inventory import commitments, ledger, stockup, transfers
 from chuhai.inventory.warehouses import list_warehouses
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from sqlalchemy.orm import Session
 
 PUT_AWAY_DAYS = 2  # dock to shelf at the receiving warehouse
 REVIEW_DAYS = 7  # planners review weekly: S covers a week beyond the reorder point
-MODE_PREFERENCE = ("sea", "rail", "air")  # the cheapest mode a lane has
 ORDERABLE = (ProductState.APPROVED, ProductState.LISTED)
 Z95 = 1.959963984540054
 MAX_APPROVE = 500
@@ -72,6 +79,24 @@ SERVICE_LEVELS: dict[str, float] = {
 }  # fmt: skip
 ABC_LIMITS = (0.80, 0.95)
 XYZ_LIMITS = (0.5, 1.0)
+
+
+OnOrder = Callable[["Session"], dict[tuple[str, str], int]]
+_ON_ORDER: list[OnOrder] = [commitments.on_order]
+
+
+def register_on_order(source: OnOrder) -> None:
+    """A capability above this one (production runs) adds the units it has coming."""
+    if source not in _ON_ORDER:
+        _ON_ORDER.append(source)
+
+
+def on_order(session: Session) -> dict[tuple[str, str], int]:
+    coming: dict[tuple[str, str], int] = defaultdict(int)
+    for source in _ON_ORDER:
+        for key, units in source(session).items():
+            coming[key] += units
+    return coming
 
 
 class State:
@@ -267,14 +292,6 @@ class RunResult:
     proposals: list[ReplenishmentProposalRow]
 
 
-def _transit_days(country: str) -> int | None:
-    days = transfers.line_haul().days
-    for mode in MODE_PREFERENCE:
-        if (mode, country) in days:
-            return days[(mode, country)]
-    return None
-
-
 def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 90) -> RunResult:
     """Propose stock-up orders and transfers from `forecast` (or the default forecast of the
     order history); open proposals of earlier runs are superseded."""
@@ -299,6 +316,7 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
     for uid in pd.unique(forecast["unique_id"]):
         series_of[str(uid).rsplit("@", 1)[0]].append(str(uid))
     balances = {(b.sku_id, b.warehouse_id): b for b in ledger.balances(ctx.session)}
+    coming = on_order(ctx.session)
     free = _free_volume(warehouses, balances, {sku.id: sku for sku, _ in skus})
     pairs: list[dict[str, Any]] = []
     feeds: list[tuple[int, str, float]] = []
@@ -312,26 +330,26 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
             skipped.append(_skip(sku.id, "", "no forecast"))
             continue
         sku_class = classes.get(sku.id, "CZ")
-        carton = _carton(product)
+        carton = catalog.carton_quantity(product)
         volume = max(sku.length_mm * sku.width_mm * sku.height_mm, 1) / 1e9
         for hub in hubs:
             index = len(pairs)
             pairs.append(
-                _pair(sku, hub.id, "stock_up", sku.lead_time_days, sku_class, balances, carton)
-                | {"moq": sku.moq, "cap": min(int(free[hub.id] / volume), _supplier_cap(sku))}
+                _pair(sku, hub.id, "stock_up", sku.lead_time_days, sku_class, balances, coming)
+                | {"moq": sku.moq, "cap": _supplier_cap(sku), "carton": carton, "volume": volume}
             )
             feeds += [(index, uid, 1.0 / len(hubs)) for uid in series_of[sku.id]]
         for w in warehouses:
             if w.kind != "overseas":
                 continue
-            transit = _transit_days(w.country_code)
+            lane = transfers.preferred_lane(w.country_code)
             uids = [u for u in series_of[sku.id] if w.id in serving.get(u.rsplit("@", 1)[1], [])]
-            if transit is None or not uids:
+            if lane is None or not uids:
                 continue
             index = len(pairs)
             pairs.append(
-                _pair(sku, w.id, "transfer", transit, sku_class, balances, carton)
-                | {"moq": 0, "cap": int(free[w.id] / volume)}
+                _pair(sku, w.id, "transfer", lane[1], sku_class, balances, coming)
+                | {"moq": 0, "cap": int(free[w.id] / volume), "carton": carton, "volume": volume}
             )
             shares = [1.0 / len(serving[u.rsplit("@", 1)[1]]) for u in uids]
             feeds += [(index, u, share) for u, share in zip(uids, shares, strict=True)]
@@ -340,16 +358,17 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
     frame = propose(
         pd.DataFrame(pairs), pd.DataFrame(feeds, columns=["pair", "unique_id", "share"]), forecast
     )
-    return _store(ctx, source, _rows(ctx, frame, hubs, balances, skipped), skipped)
+    leaving: dict[tuple[str, str], int] = defaultdict(int)
+    for (sku_id, origin, _), units in commitments.planned_transfers(ctx.session).items():
+        leaving[(sku_id, origin)] += units
+    spare = {
+        key: b.available - leaving.get(key, 0) for key, b in balances.items() if b.available > 0
+    }
+    return _store(ctx, source, _rows(ctx, frame, hubs, spare, free, skipped), skipped)
 
 
 def _skip(sku_id: str, warehouse_id: str, reason: str) -> dict[str, str]:
     return {"sku_id": sku_id, "warehouse_id": warehouse_id, "reason": reason}
-
-
-def _carton(product: ProductRow) -> int:
-    value = (product.attributes or {}).get("carton_quantity")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
 def _supplier_cap(sku: SkuRow) -> int:
@@ -363,10 +382,11 @@ def _pair(
     lead: int,
     sku_class: str,
     balances: dict[tuple[str, str], Any],
-    carton: int,
+    coming: dict[tuple[str, str], int],
 ) -> dict[str, Any]:
     b = balances.get((sku.id, warehouse_id))
-    position = 0 if b is None else b.on_hand + b.receiving + b.in_transit - b.reserved
+    on_hand = 0 if b is None else b.on_hand + b.receiving + b.in_transit - b.reserved
+    arriving = coming.get((sku.id, warehouse_id), 0)
     return {
         "sku_id": sku.id,
         "supplier_id": sku.supplier_id,
@@ -375,8 +395,8 @@ def _pair(
         "lead_days": int(lead) + PUT_AWAY_DAYS,
         "sku_class": sku_class,
         "service": SERVICE_LEVELS[sku_class],
-        "position": position,
-        "carton": carton,
+        "position": on_hand + arriving,
+        "on_order": arriving,
     }
 
 
@@ -397,18 +417,25 @@ def _rows(
     ctx: Context,
     frame: pd.DataFrame,
     hubs: list[Any],
-    balances: dict[tuple[str, str], Any],
+    spare: dict[tuple[str, str], int],
+    room: dict[str, float],
     skipped: list[dict[str, str]],
 ) -> list[ReplenishmentProposalRow]:
     rows = []
-    for r in frame.itertuples(index=False):
+    room = dict(room)
+    # the most urgent first: furthest below the reorder point, relative to it, then in units
+    short = frame["s"] - frame["position"]
+    ranked = frame.assign(urgency=short / frame["s"].clip(lower=1), short=short).sort_values(
+        ["urgency", "short"], ascending=False, kind="stable"
+    )
+    for r in ranked.itertuples():
         if not r.has_forecast:
             skipped.append(_skip(r.sku_id, r.warehouse_id, "no forecast for its markets"))
             continue
         quantity = int(r.quantity)
         origin = None
         if r.kind == "transfer" and quantity > 0:
-            origin, quantity = _origin(r.sku_id, hubs, balances, quantity, int(r.carton))
+            origin, quantity = _origin(r.sku_id, hubs, spare, quantity, int(r.carton))
             if origin is None:
                 skipped.append(
                     _skip(r.sku_id, r.warehouse_id, "no stock at a consolidation warehouse")
@@ -416,6 +443,12 @@ def _rows(
                 continue
         if quantity <= 0:
             continue
+        fits = int(room[r.warehouse_id] / max(r.volume, 1e-12)) // int(r.carton) * int(r.carton)
+        quantity = min(quantity, fits)
+        if quantity < max(int(r.moq), 1):
+            skipped.append(_skip(r.sku_id, r.warehouse_id, f"{r.warehouse_id} is full"))
+            continue
+        room[r.warehouse_id] -= quantity * r.volume
         rows.append(
             ReplenishmentProposalRow(
                 id=new_id("rpp"),
@@ -435,16 +468,19 @@ def _rows(
 
 
 def _origin(
-    sku_id: str, hubs: list[Any], balances: dict[tuple[str, str], Any], quantity: int, carton: int
+    sku_id: str, hubs: list[Any], spare: dict[tuple[str, str], int], quantity: int, carton: int
 ) -> tuple[str | None, int]:
-    """The consolidation warehouse with the most of the SKU available, and the whole cartons
-    of the quantity it can send."""
+    """The consolidation warehouse with the most of the SKU to spare (available, less what
+    planned transfers will take), and the whole cartons of the quantity it can send; what it
+    sends is no longer spare for the next proposal."""
     best, most = None, 0
     for hub in hubs:
-        b = balances.get((sku_id, hub.id))
-        if b is not None and b.available > most:
-            best, most = hub.id, b.available
-    return best, min(quantity, (most // carton) * carton)
+        if spare.get((sku_id, hub.id), 0) > most:
+            best, most = hub.id, spare[(sku_id, hub.id)]
+    sent = min(quantity, (most // carton) * carton)
+    if best is not None:
+        spare[(sku_id, best)] = most - sent
+    return best, sent
 
 
 def _evidence(r: Any, quantity: int) -> dict[str, Any]:
@@ -455,6 +491,7 @@ def _evidence(r: Any, quantity: int) -> dict[str, Any]:
         "sigma_lead_time": round(float(r.sigma), 2),
         "safety_stock": round(float(r.safety), 2),
         "position": int(r.position),
+        "on_order": int(r.on_order),
         "s": int(r.s),
         "S": int(r.S),
         "order_up_to_need": int(r.raw),
@@ -509,7 +546,9 @@ def list_proposals(
 
 def latest_run(ctx: Context) -> ReplenishmentRunRow | None:
     ctx.actor.require("replenishment.read")
-    query = select(ReplenishmentRunRow).order_by(ReplenishmentRunRow.created_at.desc())
+    query = select(ReplenishmentRunRow).order_by(
+        ReplenishmentRunRow.created_at.desc(), ReplenishmentRunRow.id.desc()
+    )
     return ctx.session.scalars(query.limit(1)).first()
 
 
@@ -598,7 +637,8 @@ def _issue(
 def _plan(
     ctx: Context, origin: str, destination: str, group: list[ReplenishmentProposalRow]
 ) -> str:
-    mode = _lane_mode(ctx, destination)
+    country = next(w.country_code for w in list_warehouses(ctx) if w.id == destination)
+    mode = (transfers.preferred_lane(country) or (transfers.MODE_PREFERENCE[0], 0))[0]
     cartons = sum(-(-row.quantity // int(row.evidence.get("carton", 1))) for row in group)
     draft = transfers.TransferDraft(
         from_warehouse_id=origin,
@@ -611,12 +651,6 @@ def _plan(
     transfer = _named(group, lambda: transfers.plan(ctx, draft))
     _mark(ctx, group, transfer.id)
     return transfer.id
-
-
-def _lane_mode(ctx: Context, destination: str) -> str:
-    country = next(w.country_code for w in list_warehouses(ctx) if w.id == destination)
-    days = transfers.line_haul().days
-    return next((m for m in MODE_PREFERENCE if (m, country) in days), MODE_PREFERENCE[0])
 
 
 def _named(group: list[ReplenishmentProposalRow], make: Any) -> Any:

@@ -53,6 +53,7 @@ from chuhai.core.db import Database
 from chuhai.core.settings import Settings
 from chuhai.customs.hs import validate_subheading
 from chuhai.demo.books import demo_operator, keep_the_books
+from chuhai.demo.loop import run_the_demand_loop
 from chuhai.parties.model import SupplierProfile
 from chuhai.parties.service import (
     actor_for,
@@ -338,6 +339,10 @@ def _logins() -> list[tuple[str, str]]:
     logins.append(("supplier", "Factory user of Yiwu Starlight Daily Necessities (YW-STARLIGHT)"))
     logins.append(("supplier2", "Factory user of Shenzhen Soundwave Technology (SZ-SOUNDWAVE)"))
     logins.append(("studio", "Design studio user of Linea Design Studio, Shanghai (SH-LINEA)"))
+    logins.append(
+        ("studio-hangzhou", "Design studio user of Wuyu Product Design (HZ-WUYU): the bowls")
+    )
+    logins.append(("sup-dh-baiyu", "Factory user of Dehua Baiyu Ceramics (DH-BAIYU): its runs"))
     return logins
 
 
@@ -385,6 +390,7 @@ def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> D
     stock_the_warehouses(db, settings, now)
     sell_to_demo_shoppers(db, settings, now)
     keep_the_books(db, settings, now)
+    run_the_demand_loop(db, settings, now)
     with db.unit_of_work() as uow:
         summary = _summary(uow.session, created=created)
     summary.pricing = pricing

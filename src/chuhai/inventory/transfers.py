@@ -124,6 +124,18 @@ def line_haul() -> LineHaul:
     )
 
 
+MODE_PREFERENCE = ("sea", "rail", "air")  # cheapest first
+
+
+def preferred_lane(country_code: str) -> tuple[str, int] | None:
+    """The cheapest mode with a line-haul lane to the country, and its transit days."""
+    days = line_haul().days
+    for mode in MODE_PREFERENCE:
+        if (mode, country_code) in days:
+            return mode, days[(mode, country_code)]
+    return None
+
+
 # --- what callers send --------------------------------------------------------------------------
 
 
@@ -304,7 +316,7 @@ def _line_errors(ctx: Context, draft: TransferDraft) -> list[FieldError]:
 
 def plan(ctx: Context, draft: TransferDraft) -> TransferRow:
     """Plan a transfer; refused, naming each problem, when the origin lacks the stock."""
-    ctx.actor.require("transfers.manage")
+    ctx.actor.require("transfers.plan")
     errors = _route_errors(ctx, draft)
     if not any(e.field == "from_warehouse_id" for e in errors):
         errors += _line_errors(ctx, draft)

@@ -44,17 +44,25 @@ MAX_KEYWORDS = 30
 
 
 class TrendFinding(Protocol):
-    """What demand's trend detection reports; read by shape, so sourcing needs no import of
-    demand (which sits beside it, not below)."""
+    """What demand's trend detection reports (`demand.trends.Finding`), read by shape;
+    read-only, so frozen findings fit."""
 
-    market: str
-    category: str
-    keywords: tuple[str, ...]
-    growth: Decimal  # relative growth over the finding's window, 0.4 = +40%
-    recent_units: int
-    listed_products: int
-    sold_out_skus: int
-    evidence: str
+    @property
+    def market(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def keywords(self) -> tuple[str, ...]: ...
+    @property
+    def growth(self) -> Decimal: ...  # recent window / the one before: 1.5 = half again
+    @property
+    def recent_units(self) -> int: ...
+    @property
+    def listed_products(self) -> int: ...
+    @property
+    def sold_out_skus(self) -> int: ...
+    @property
+    def evidence(self) -> str: ...
 
 
 @dataclass

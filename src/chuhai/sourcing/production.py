@@ -12,17 +12,25 @@ into stock through the inventory ledger (`receipt` then `put_away`, as a stock-u
 does).
 
 Sell-through is heard from checkout's `payment.captured` event (units sold per market of
-SKUs made to order) and compared with the units received; it proposes reorder (how many, to
-which warehouses), hold or stop, with the numbers in one sentence. Factories see and move
-only their own orders: another's id answers 404 before any permission check.
+SKUs made to order), less what `return.received` brings back, and compared with the units
+received; it proposes reorder (how many, to which warehouses), hold or stop, with the
+numbers in one sentence. A merchandiser approves a reorder proposal into a production order
+(the quantity may be changed within the factory's limits) or dismisses it with a reason;
+when that run is received, its overseas share is planned on as line-haul transfers, so the
+units go where they sold. Runs not yet received count as on order in replenishment.
+
+Factories see and move only their own orders: another's id answers 404 before any
+permission check.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from chuhai.catalog import service as catalog
 from chuhai.catalog.model import State as ProductState
@@ -31,7 +39,8 @@ from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
-from chuhai.inventory import ledger
+from chuhai.demand import replenishment
+from chuhai.inventory import ledger, transfers
 from chuhai.inventory.ledger import Move
 from chuhai.inventory.warehouses import get_warehouse, list_warehouses
 from chuhai.sourcing import designs
@@ -108,6 +117,7 @@ def issue(
     *,
     override_reason: str = "",
     warehouse_id: str = "CN-GZ",
+    destinations: dict[str, int] | None = None,
 ) -> ProductionOrderRow:
     """Order `quantity` units of a product's SKU from the factory that makes it."""
     ctx.actor.require("production.manage")
@@ -142,6 +152,7 @@ def issue(
         override_reason=reason,
         received=0,
         received_at=None,
+        destinations=dict(destinations or {}),
         state="issued",
         created_by=ctx.actor.user_id,
         created_at=now,
@@ -223,6 +234,7 @@ def receive(
     )
     row.received, row.received_at = units, ctx.now()
     move(ctx, PRODUCTION, DOCUMENT, row, "receive", note or f"{units} of {row.quantity} received")
+    _send_on(ctx, row, units)
     events.publish(
         ctx,
         "production_order.received",
@@ -235,6 +247,50 @@ def receive(
         amount=units * row.unit_price,
     )
     return row
+
+
+def _send_on(ctx: Context, row: ProductionOrderRow, units: int) -> None:
+    """Plan the transfers a reorder's split asks for, scaled to the units received; a lane
+    that cannot be planned is said in the order's history, and the units wait in China."""
+    carton = catalog.carton_quantity(catalog.visible_product(ctx, row.product_id))
+    for warehouse_id, wanted in sorted(row.destinations.items()):
+        share = math.floor(int(wanted) * units / row.quantity)
+        warehouse = get_warehouse(ctx, warehouse_id)
+        lane = transfers.preferred_lane(warehouse.country_code)
+        if warehouse.kind != "overseas" or share <= 0:
+            continue
+        if lane is None:
+            record(
+                ctx, DOCUMENT, row.id, "send_on", row.state, row.state, f"no lane to {warehouse_id}"
+            )
+            continue
+        draft = transfers.TransferDraft(
+            from_warehouse_id=row.warehouse_id,
+            to_warehouse_id=warehouse_id,
+            mode=lane[0],
+            cartons=max(1, math.ceil(share / carton)),
+            lines=[transfers.TransferLineDraft(row.sku_id, share)],
+            note=f"reorder {row.id}: {share} units to where they sold",
+        )
+        transfer = transfers.plan(ctx, draft)
+        record(ctx, DOCUMENT, row.id, "send_on", row.state, row.state, f"{transfer.id} {share}")
+
+
+def _coming(session: Session) -> dict[tuple[str, str], int]:
+    """Replenishment's on-order units: runs issued and not yet received or void."""
+    query = (
+        select(
+            ProductionOrderRow.sku_id,
+            ProductionOrderRow.warehouse_id,
+            func.sum(ProductionOrderRow.quantity),
+        )
+        .where(ProductionOrderRow.state.not_in((*VOID_STATES, "received")))
+        .group_by(ProductionOrderRow.sku_id, ProductionOrderRow.warehouse_id)
+    )
+    return {(sku, warehouse): int(units) for sku, warehouse, units in session.execute(query)}
+
+
+replenishment.register_on_order(_coming)
 
 
 # --- sell-through ----------------------------------------------------------------------------
@@ -262,7 +318,21 @@ def _on_payment_captured(ctx: Context, payload: dict[str, Any]) -> None:
         )
 
 
+def _on_return_received(ctx: Context, payload: dict[str, Any]) -> None:
+    """Units of SKUs made to order that came back are not sold."""
+    for line in payload.get("lines", ()):
+        sale = ctx.session.scalars(
+            select(ProductSaleRow).where(
+                ProductSaleRow.order_id == str(payload["order_id"]),
+                ProductSaleRow.sku_id == str(line["sku_id"]),
+            )
+        ).first()
+        if sale is not None:
+            sale.returned = min(sale.quantity, sale.returned + int(line["quantity"]))
+
+
 events.subscribe("payment.captured", _on_payment_captured)
+events.subscribe("return.received", _on_return_received)
 
 
 @dataclass(frozen=True)
@@ -295,7 +365,10 @@ def sell_through(ctx: Context, product_id: str) -> SellThrough:
 
 def _sales(ctx: Context, sku_id: str) -> list[MarketSales]:
     query = (
-        select(ProductSaleRow.market_code, func.sum(ProductSaleRow.quantity))
+        select(
+            ProductSaleRow.market_code,
+            func.sum(ProductSaleRow.quantity - ProductSaleRow.returned),
+        )
         .where(ProductSaleRow.sku_id == sku_id)
         .group_by(ProductSaleRow.market_code)
         .order_by(ProductSaleRow.market_code)
@@ -328,6 +401,13 @@ def propose(ctx: Context, product_id: str) -> SourcingProposalRow:
         )
     if not found.received:
         raise Conflict("nothing of this product has been received yet", field="product_id")
+    for older in ctx.session.scalars(
+        select(SourcingProposalRow).where(
+            SourcingProposalRow.product_id == found.product_id,
+            SourcingProposalRow.state == "proposed",
+        )
+    ):
+        older.state = "superseded"
     row = SourcingProposalRow(
         id=new_id("spp"),
         product_id=found.product_id,
@@ -339,8 +419,62 @@ def propose(ctx: Context, product_id: str) -> SourcingProposalRow:
         sold=sum(s.sold for s in found.sales),
         created_by=ctx.actor.user_id,
         created_at=ctx.now(),
+        state="proposed",
     )
     ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def open_proposals(ctx: Context, product_ids: list[str]) -> dict[str, SourcingProposalRow]:
+    """Product id -> its proposal waiting for a decision."""
+    ctx.actor.require("production.manage")
+    query = select(SourcingProposalRow).where(
+        SourcingProposalRow.product_id.in_(product_ids), SourcingProposalRow.state == "proposed"
+    )
+    return {row.product_id: row for row in ctx.session.scalars(query)}
+
+
+def _open_proposal(ctx: Context, proposal_id: str) -> SourcingProposalRow:
+    row = ctx.session.get(SourcingProposalRow, proposal_id)
+    if row is None:
+        raise NotFound(f"no proposal {proposal_id!r}")
+    catalog.visible_product(ctx, row.product_id)  # another's product: 404 first
+    ctx.actor.require("production.manage")
+    if row.state != "proposed":
+        raise Conflict(f"the proposal is {row.state}", current_state=row.state, field="state")
+    return row
+
+
+def approve_proposal(
+    ctx: Context, proposal_id: str, quantity: int | None = None, note: str = ""
+) -> ProductionOrderRow:
+    """A reorder proposal into a production order of its quantity (or `quantity`, the split
+    scaled to it), the overseas share to be sent on when it is received."""
+    row = _open_proposal(ctx, proposal_id)
+    if row.decision != "reorder":
+        raise Conflict(
+            f"only a reorder can be approved; this proposal says {row.decision}",
+            current_state=row.decision,
+            field="decision",
+        )
+    units = row.quantity if quantity is None else quantity
+    scale = units / row.quantity if isinstance(units, int) and row.quantity else 1
+    split = {w: math.floor(int(n) * scale) for w, n in row.warehouses.items()}
+    order = issue(ctx, row.product_id, units, destinations=split)
+    row.state, row.production_order_id = "approved", order.id
+    row.decided_by, row.decided_at = ctx.actor.user_id, ctx.now()
+    row.decision_note = (note or "").strip()[:2_000]
+    ctx.session.flush()
+    return order
+
+
+def dismiss_proposal(ctx: Context, proposal_id: str, reason: str) -> SourcingProposalRow:
+    row = _open_proposal(ctx, proposal_id)
+    if not (reason or "").strip():
+        raise ValidationFailed.one("reason", "say why the proposal is dismissed")
+    row.state, row.decided_by, row.decided_at = "dismissed", ctx.actor.user_id, ctx.now()
+    row.decision_note = reason.strip()[:2_000]
     ctx.session.flush()
     return row
 

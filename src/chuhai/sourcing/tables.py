@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chuhai.core.db import Base
@@ -84,6 +84,8 @@ class ProductionOrderRow(Base):
     override_reason: Mapped[str] = mapped_column(Text, default="")
     received: Mapped[int] = mapped_column(default=0)
     received_at: Mapped[datetime | None]
+    # a reorder's split: overseas warehouse id -> units sent on from the receipt
+    destinations: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     state: Mapped[str] = mapped_column(String(20), index=True)
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
@@ -122,6 +124,7 @@ class ProductSaleRow(Base):
     sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), index=True)
     market_code: Mapped[str] = mapped_column(String(8))
     quantity: Mapped[int]
+    returned: Mapped[int] = mapped_column(default=0, server_default="0")  # received back
     at: Mapped[datetime]
 
 
@@ -141,3 +144,9 @@ class SourcingProposalRow(Base):
     sold: Mapped[int]
     created_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+    # proposed → approved (a reorder, into a production order) | dismissed | superseded
+    state: Mapped[str] = mapped_column(String(12), default="proposed", server_default="proposed")
+    production_order_id: Mapped[str | None] = mapped_column(String(40))
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -502,7 +502,7 @@ def transfer_list(
         chosen=chosen,
         query=f"state={chosen}&" if chosen else "",
         badge=TRANSFER_BADGE,
-        can_manage=page.actor.can("transfers.manage"),
+        can_plan=page.actor.can("transfers.plan"),
     )
 
 
@@ -510,7 +510,7 @@ def transfer_list(
 def transfer_new(
     from_warehouse_id: str = "CN-GZ", page: Page = Depends(page_context)
 ) -> HTMLResponse:
-    page.actor.require("transfers.manage")
+    page.actor.require("transfers.plan")
     levels = stock.stock_levels(page.ctx, warehouse_id=from_warehouse_id, limit=200).items
     return render(
         page,

@@ -342,6 +342,7 @@ def production_home(page: Page = Depends(page_context)) -> HTMLResponse:
         actions={o.id: production.available_actions(ctx, o) for o in orders},
         manager=manager,
         sell_through=[production.sell_through(ctx, p) for p in received] if manager else [],
+        proposals=production.open_proposals(ctx, received) if manager else {},
     )
 
 
@@ -395,3 +396,24 @@ def progress(
 @router.post("/production/products/{product_id}/propose")
 def propose(product_id: str, page: Page = Depends(form_page)) -> Response:
     return _attempt(page, "/production", lambda: production.propose(page.ctx, product_id))
+
+
+@router.post("/production/proposals/{proposal_id}/approve")
+def approve_proposal(
+    proposal_id: str, page: Page = Depends(form_page), quantity: str = Form("")
+) -> Response:
+    def approve() -> str:
+        units = _whole(quantity, "quantity") if quantity.strip() else None
+        order = production.approve_proposal(page.ctx, proposal_id, units)
+        return f"/production/{order.id}"
+
+    return _attempt(page, "/production", approve)
+
+
+@router.post("/production/proposals/{proposal_id}/dismiss")
+def dismiss_proposal(
+    proposal_id: str, page: Page = Depends(form_page), reason: str = Form("")
+) -> Response:
+    return _attempt(
+        page, "/production", lambda: production.dismiss_proposal(page.ctx, proposal_id, reason)
+    )
