@@ -1303,5 +1303,49 @@ def demand_backtest(
     out.print(table)
 
 
+@demand_app.command("forecast")
+def demand_forecast(
+    horizon: int = typer.Option(90, "--horizon", help="Days to forecast, 1 to 366."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run as one JSON object."),
+) -> None:
+    """Forecast daily units of every SKU x market with order history and store the run
+    (the console's Forecasts page and replenishment read it)."""
+    import json
+
+    from chuhai.demand import forecasting
+
+    settings = load_settings()
+    db = _ready_database(settings)
+    with db.unit_of_work() as uow:
+        ctx = Context(uow.session, SYSTEM, SystemClock(), settings)
+        try:
+            run, _ = forecasting.run(ctx, horizon)
+        except ChuhaiError as error:
+            raise fail(error.detail) from None
+        summary = {
+            "id": run.id,
+            "method": run.method,
+            "first_day": run.first_day.isoformat(),
+            "horizon": run.horizon,
+            "series": run.series,
+        }
+        top = forecasting.series_page(ctx, run.id, limit=10).items
+        uow.commit()
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    out.print(
+        f"Forecast run {run.id}: {run.series} series, {horizon} days from {summary['first_day']}"
+        f" ({run.method}).",
+        highlight=False,
+    )
+    table = Table(title="the largest series")
+    for column in ("sku", "market", "next 28 days", "all days"):
+        table.add_column(column, justify="right" if column[0] in "na" else "left")
+    for row in top:
+        table.add_row(row.sku_id, row.market_code, f"{sum(row.mean[:28]):.1f}", f"{row.total:.1f}")
+    out.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

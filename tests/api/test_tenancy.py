@@ -45,7 +45,7 @@ PLATFORM_PARAMS = {
     "carrier",  # a carrier's code: /carriers/{carrier}/events
     "warehouse_id",  # warehouses and transfers are the platform's
     "transfer_id",
-    "run_id",  # settlement runs are finance's
+    "run_id",  # settlement runs are finance's; forecast runs the planners'
     "brief_id",  # design briefs are the platform's (studios read the published ones)
     "buyer_id",  # B2B buyers, policies and invoices are finance's (credit)
     "policy_id",

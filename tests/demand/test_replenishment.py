@@ -15,6 +15,7 @@ import pytest
 
 from chuhai.catalog import listing
 from chuhai.core.errors import Forbidden, ValidationFailed
+from chuhai.demand import forecasting
 from chuhai.demand import replenishment as rp
 from chuhai.demand.replenishment_tables import ReplenishmentRunRow
 from chuhai.inventory import stockup, transfers
@@ -111,7 +112,7 @@ def test_the_fallback_forecast_is_the_trailing_mean_with_its_empirical_range():
     days = pd.date_range("2026-01-01", periods=40, freq="D")
     y = [100.0] * 12 + [float(i % 4) for i in range(28)]
     history = pd.DataFrame({"unique_id": "s@US", "ds": days, "y": y})
-    frame = rp.trailing_forecast(history, horizon=5)
+    frame = forecasting.trailing_forecast(history, horizon=5)
     assert len(frame) == 5 and frame["ds"].iloc[0] == days[-1] + pd.Timedelta(days=1)
     assert frame["mean"].iloc[0] == pytest.approx(1.5)  # the last 28 days only
     assert frame["hi-95"].iloc[0] <= 3.0 and frame["lo-95"].iloc[0] >= 0.0

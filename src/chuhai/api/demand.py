@@ -1,6 +1,7 @@
 """Demand signals over HTTP: daily counts per SKU and per search, stockouts, trend findings,
-and the import of external signal files (CSV). Merchandisers and admins read; merchandisers
-import. A file with any bad row is refused whole (422, with the row-by-row report)."""
+the import of external signal files (CSV), and stored forecasts (run, list, read).
+Merchandisers and admins read; merchandisers import. A file with any bad row is refused
+whole (422, with the row-by-row report)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chuhai.api.deps import api_context
 from chuhai.api.idempotency import run_idempotent
-from chuhai.api.schemas import PageOut
+from chuhai.api.schemas import PageOut, Strict
 from chuhai.core.context import Context
 from chuhai.core.errors import ChuhaiError
-from chuhai.demand import service
+from chuhai.demand import forecasting, service
 from chuhai.demand.signal_import import SignalReport
 
 router = APIRouter(prefix="/demand", tags=["demand"])
@@ -217,3 +218,73 @@ def import_signals(
 
     payload = {"sha256": hashlib.sha256(content).hexdigest(), "source": source}
     return run_idempotent(ctx, request, idempotency_key, payload, create)
+
+
+# --- stored forecasts ------------------------------------------------------------------------
+
+
+class ForecastRunOut(BaseModel):
+    id: str
+    method: str
+    first_day: date
+    horizon: int
+    series: int
+    created_by: str
+    created_at: datetime
+
+
+class ForecastSeriesOut(BaseModel):
+    sku_id: str
+    market_code: str
+    total: float
+    mean: list[float]
+    lo_80: list[float]
+    hi_80: list[float]
+    lo_95: list[float]
+    hi_95: list[float]
+
+
+class ForecastIn(Strict):
+    horizon: int = Field(90, description=f"days, 1 to {forecasting.MAX_HORIZON}")
+
+
+@router.post("/forecasts", status_code=201, response_model=ForecastRunOut)
+def run_forecast(body: ForecastIn, ctx: Context = Depends(api_context)) -> ForecastRunOut:
+    """Forecast every SKU × market with order history, store the run and return it."""
+    run, _ = forecasting.run(ctx, body.horizon)
+    out = ForecastRunOut.model_validate(run, from_attributes=True)
+    ctx.session.commit()
+    return out
+
+
+@router.get("/forecasts", response_model=list[ForecastRunOut])
+def forecast_runs(
+    limit: int = Query(20, ge=1, le=200), ctx: Context = Depends(api_context)
+) -> list[ForecastRunOut]:
+    """Stored forecast runs, the newest first."""
+    return [
+        ForecastRunOut.model_validate(r, from_attributes=True)
+        for r in forecasting.list_runs(ctx, limit)
+    ]
+
+
+@router.get("/forecasts/{run_id}/series", response_model=PageOut[ForecastSeriesOut])
+def forecast_series(
+    run_id: str,
+    sku_id: str | None = None,
+    market: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    ctx: Context = Depends(api_context),
+) -> PageOut[ForecastSeriesOut]:
+    """A run's daily forecasts per SKU × market, the largest first: the mean and the 80% and
+    95% intervals, one value a day from the run's first day."""
+    page = forecasting.series_page(
+        ctx, run_id, sku_id=sku_id, market_code=market, limit=limit, offset=offset
+    )
+    return PageOut(
+        items=[ForecastSeriesOut.model_validate(r, from_attributes=True) for r in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+    )

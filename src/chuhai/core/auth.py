@@ -107,6 +107,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "production.manage": frozenset({Role.MERCHANDISER}),
     "production.update": frozenset({Role.SUPPLIER}),
     "production.receive": frozenset({Role.LOGISTICS, Role.MERCHANDISER}),
+    "forecasts.read": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
+    "forecasts.run": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
     "replenishment.read": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
     "replenishment.approve": frozenset({Role.MERCHANDISER, Role.LOGISTICS, Role.ADMIN}),
     "network.read": frozenset({Role.LOGISTICS, Role.ADMIN}),

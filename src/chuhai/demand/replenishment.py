@@ -35,7 +35,6 @@ The carton quantity is the product attribute `carton_quantity` (catalog.carton_q
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +51,10 @@ from chuhai.core.context import Context
 from chuhai.core.errors import FieldError, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
 from chuhai.core.pagination import Page, paginate
-from chuhai.demand import signals
+from chuhai.demand import forecasting, signals
+from chuhai.demand.forecasting import Z95
 from chuhai.demand.replenishment_tables import ReplenishmentProposalRow, ReplenishmentRunRow
+from chuhai.demand.tables import ForecastRunRow
 from chuhai.inventory import commitments, ledger, stockup, transfers
 from chuhai.inventory.warehouses import list_warehouses
 
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 PUT_AWAY_DAYS = 2  # dock to shelf at the receiving warehouse
 REVIEW_DAYS = 7  # planners review weekly: S covers a week beyond the reorder point
 ORDERABLE = (ProductState.APPROVED, ProductState.LISTED)
-Z95 = 1.959963984540054
 MAX_APPROVE = 500
 
 # Target service level per class. ABC ranks SKUs by value sold (units × supply price): the
@@ -241,48 +241,6 @@ def propose(pairs: pd.DataFrame, feeds: pd.DataFrame, forecast: pd.DataFrame) ->
     return pd.DataFrame(out)
 
 
-# --- the fallback forecast ----------------------------------------------------------------------
-
-
-def trailing_forecast(history: pd.DataFrame, horizon: int, window: int = 28) -> pd.DataFrame:
-    """The forecast used while demand/forecast.py is absent: each series' mean over its last
-    `window` days, flat over the horizon, with the empirical 2.5%–97.5% and 10%–90% ranges
-    of those days as its 95% and 80% intervals."""
-    import numpy as np
-    import pandas as pd
-
-    if history.empty:
-        return pd.DataFrame(columns=["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"])
-    recent = history.sort_values("ds").groupby("unique_id").tail(window)
-    grouped = recent.groupby("unique_id")["y"]
-    stats = pd.DataFrame(
-        {
-            "mean": grouped.mean(),
-            "lo-80": grouped.quantile(0.10),
-            "hi-80": grouped.quantile(0.90),
-            "lo-95": grouped.quantile(0.025),
-            "hi-95": grouped.quantile(0.975),
-            "last": recent.groupby("unique_id")["ds"].max(),
-        }
-    )
-    days = np.arange(1, horizon + 1).astype("timedelta64[D]")
-    frame = stats.loc[stats.index.repeat(horizon)].reset_index()
-    frame["ds"] = frame["last"].to_numpy() + np.tile(days, len(stats))
-    return frame[["unique_id", "ds", "mean", "lo-80", "hi-80", "lo-95", "hi-95"]]
-
-
-def default_forecast(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, str]:
-    """The forecaster's forecast when demand/forecast.py exists, else the trailing mean."""
-    if history.empty:  # nothing sold yet: nothing to forecast from
-        return trailing_forecast(history, horizon), "none"
-    try:
-        module: Any = importlib.import_module("chuhai.demand.forecast")
-    except ImportError:
-        return trailing_forecast(history, horizon), "trailing_28d"
-    frame = module.forecast_daily(history[["unique_id", "ds", "y"]], horizon, levels=(80, 95))
-    return frame, "forecast_daily"
-
-
 # --- the service --------------------------------------------------------------------------------
 
 
@@ -293,15 +251,16 @@ class RunResult:
 
 
 def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 90) -> RunResult:
-    """Propose stock-up orders and transfers from `forecast` (or the default forecast of the
+    """Propose stock-up orders and transfers from `forecast` (or a new stored forecast of the
     order history); open proposals of earlier runs are superseded."""
     import pandas as pd
 
     ctx.actor.require("replenishment.approve")
     history = signals.history_frame(ctx.session, end=ctx.now().date())
-    source = "given"
+    source, stored = "given", None
     if forecast is None:
-        forecast, source = default_forecast(history, horizon)
+        stored, forecast = forecasting.run(ctx, horizon)
+        source = stored.method
     skus = list(ctx.session.execute(select(SkuRow, ProductRow).join(ProductRow)))
     value = {sku.id: sku.supply_price_amount for sku, _ in skus}
     classes = abc_xyz(history, value)
@@ -354,7 +313,7 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
             shares = [1.0 / len(serving[u.rsplit("@", 1)[1]]) for u in uids]
             feeds += [(index, u, share) for u, share in zip(uids, shares, strict=True)]
     if not pairs:
-        return _store(ctx, source, [], skipped)
+        return _store(ctx, (source, stored), [], skipped)
     frame = propose(
         pd.DataFrame(pairs), pd.DataFrame(feeds, columns=["pair", "unique_id", "share"]), forecast
     )
@@ -364,7 +323,7 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
     spare = {
         key: b.available - leaving.get(key, 0) for key, b in balances.items() if b.available > 0
     }
-    return _store(ctx, source, _rows(ctx, frame, hubs, spare, free, skipped), skipped)
+    return _store(ctx, (source, stored), _rows(ctx, frame, hubs, spare, free, skipped), skipped)
 
 
 def _skip(sku_id: str, warehouse_id: str, reason: str) -> dict[str, str]:
@@ -506,7 +465,7 @@ def _evidence(r: Any, quantity: int) -> dict[str, Any]:
 
 def _store(
     ctx: Context,
-    source: str,
+    forecast: tuple[str, ForecastRunRow | None],
     proposals: list[ReplenishmentProposalRow],
     skipped: list[dict[str, str]],
 ) -> RunResult:
@@ -517,7 +476,8 @@ def _store(
         old.state = State.SUPERSEDED
     run = ReplenishmentRunRow(
         id=new_id("rpr"),
-        forecast_source=source,
+        forecast_source=forecast[0],
+        forecast_run_id=forecast[1].id if forecast[1] else None,
         proposal_count=len(proposals),
         skipped=skipped,
         created_by=ctx.actor.user_id,

@@ -22,6 +22,8 @@ class ReplenishmentRunRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     forecast_source: Mapped[str] = mapped_column(String(40))  # forecast_daily | trailing_28d
+    # the stored forecast the run used (None: a forecast handed in, as in the benchmark)
+    forecast_run_id: Mapped[str | None] = mapped_column(ForeignKey("demand_forecast_runs.id"))
     proposal_count: Mapped[int]
     skipped: Mapped[list[Any]] = mapped_column(default=list)  # [{sku_id, warehouse_id, reason}]
     created_by: Mapped[str] = mapped_column(String(40))

@@ -1,4 +1,4 @@
-"""Tables of demand signals and stockouts.
+"""Tables of demand signals, stockouts and stored forecasts.
 
 Signals are daily counts, one row per (day, market, SKU, kind, source) and per
 (day, market, category, kind, query, source); the key is the primary key, so recording is
@@ -13,6 +13,7 @@ A stockout is an interval during which no warehouse serving a market had a SKU a
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -69,3 +70,35 @@ class StockoutRow(Base):
     source: Mapped[str] = mapped_column(String(120))  # inventory | csv:<file>
 
     __table_args__ = (Index("ix_demand_stockouts_sku_market", "sku_id", "market_code"),)
+
+
+class ForecastRunRow(Base):
+    """One forecast of every SKU × market series with order history, kept so planners can
+    read what a replenishment run rested on, and compare runs."""
+
+    __tablename__ = "demand_forecast_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    method: Mapped[str] = mapped_column(String(40))  # forecast_daily | trailing_28d | given
+    first_day: Mapped[date]  # the horizon's first day
+    horizon: Mapped[int]  # days
+    series: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class ForecastSeriesRow(Base):
+    """A series' daily forecast: the mean and the 80% and 95% intervals, one value a day
+    from the run's first day (units, rounded to 0.01)."""
+
+    __tablename__ = "demand_forecasts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("demand_forecast_runs.id"), primary_key=True)
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    market_code: Mapped[str] = mapped_column(ForeignKey("markets.code"), primary_key=True)
+    total: Mapped[float]  # Σ mean over the horizon, to order the list by
+    mean: Mapped[list[Any]]
+    lo_80: Mapped[list[Any]]
+    hi_80: Mapped[list[Any]]
+    lo_95: Mapped[list[Any]]
+    hi_95: Mapped[list[Any]]

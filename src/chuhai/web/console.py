@@ -101,6 +101,8 @@ def _nav(actor: Actor) -> list[tuple[str, str]]:
         items.append(("/orders", "Orders"))
     if actor.can("demand.read"):
         items.append(("/demand", "Demand"))
+    if actor.can("forecasts.read"):
+        items.append(("/forecasts", "Forecasts"))
     if actor.can("briefs.read"):
         items.append(("/briefs", "Design briefs"))
     if actor.can("designs.read"):
@@ -252,6 +254,7 @@ def mount_console(app: FastAPI) -> None:
         pages_customs,
         pages_demand,
         pages_finance,
+        pages_forecasts,
         pages_inventory,
         pages_ledger,
         pages_network,
@@ -283,6 +286,7 @@ def mount_console(app: FastAPI) -> None:
         pages_credit,
         pages_treasury,
         pages_demand,
+        pages_forecasts,
         pages_replenishment,
         pages_sourcing,
         pages_network,
