@@ -14,6 +14,7 @@ import chuhai.finance.tables
 import chuhai.fulfillment.tables
 import chuhai.inventory.tables
 import chuhai.markets.tables
+import chuhai.network.tables
 import chuhai.orders.tables
 import chuhai.parties.tables
 import chuhai.pricing.tables

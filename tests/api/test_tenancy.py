@@ -51,6 +51,8 @@ PLATFORM_PARAMS = {
     "policy_id",
     "invoice_id",
     "forward_id",  # FX forwards are finance's (treasury)
+    "scenario_id",  # network scenarios and plans are logistics'
+    "plan_id",
 }
 PUBLIC_ROUTES = {("POST", "/api/v1/auth/tokens")}
 # the storefront answers anyone: it acts for anonymous shoppers, who may browse and buy only

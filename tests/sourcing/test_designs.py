@@ -7,6 +7,7 @@ import pytest
 
 from chuhai.catalog import service as catalog
 from chuhai.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from chuhai.finance import ledger
 from chuhai.sourcing import briefs, designs
 from chuhai.sourcing.model import parse_terms
 
@@ -62,6 +63,12 @@ def test_a_design_is_revised_on_feedback_and_accepted_into_a_product_draft_per_f
         ("accept", "accepted"),
     ]
     assert history[-1].reason == "fixed fee 3000.00 CNY"
+    with unit() as ctx:  # owed to the studio now, in the ledger by the studio's id
+        [entry] = ctx.session.scalars(ledger.entries_query(document_id=design.id)).all()
+        lines = {
+            (x.account_code, x.party_id): x.amount for x in ledger.lines_of(ctx.session, entry.id)
+        }
+    assert lines == {("5500-CNY", None): 300_000, ("2150-CNY", crew.studio_a_id): -300_000}
 
 
 @pytest.mark.parametrize(

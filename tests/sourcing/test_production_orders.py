@@ -322,3 +322,30 @@ def test_returned_units_are_not_sold_and_runs_in_progress_are_on_order(unit, wor
         assert production.sell_through(ctx, made).sales == [MarketSales("US", 60)]
         production.issue(ctx, made, 200)
         assert replenishment.on_order(ctx.session)[(sku_id, "CN-GZ")] == 200
+
+
+def test_a_royalty_studio_is_owed_its_share_of_each_run_received(unit, world, made):
+    from chuhai.finance import ledger
+
+    with unit(world["merchandiser"]) as ctx:
+        order = production.issue(ctx, made, 150)
+        studio_id = designs_of(ctx, made)
+    run_to_shipped(unit, world, order.id)
+    with unit(world["logistics"]) as ctx:
+        production.receive(ctx, order.id, 149)
+    with unit() as ctx:
+        entries = ctx.session.scalars(ledger.entries_query(document_id=order.id)).all()
+        royalty = next(e for e in entries if e.event == "studio.owed")
+        lines = {
+            (x.account_code, x.party_id): x.amount for x in ledger.lines_of(ctx.session, royalty.id)
+        }
+    # 3.5% of 149 units at ¥14.00 = ¥73.01 (7301.0 fen), once per run
+    assert lines == {("5500-CNY", None): 7301, ("2150-CNY", studio_id): -7301}
+
+
+def designs_of(ctx, product_id: str) -> str:
+    from chuhai.sourcing import designs
+
+    design = designs.design_of_product(ctx, product_id)
+    assert design is not None and design.terms_kind == "royalty"
+    return design.studio_id

@@ -21,6 +21,7 @@ from chuhai.api import (
     inventory,
     ledger,
     markets,
+    network,
     orders,
     parties,
     pricing,
@@ -83,6 +84,7 @@ def create_app(
         storefront,
         orders,
         fulfillment,
+        network,
     ):
         api.include_router(module.router)
     app.include_router(api)

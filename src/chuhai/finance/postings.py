@@ -17,6 +17,9 @@ post once. The accounts come from the chart's per-market map, never from code.
 - order.shipped: Dr cost of goods sold, at the supply price x units shipped; Cr inventory
   for goods bought on receipt, Cr supplier payables (party: the supplier) for consignment
   goods, which settlement then pays.
+- studio.owed: Dr design fees and royalties, Cr studio payables (party: the studio), CNY:
+  a fixed fee when a studio's design is accepted, a royalty on the supply price of each
+  production run of it received.
 - shipment.created: Dr carrier costs, Cr accrued costs (CNY) at the carrier's charge; and
   Dr warehouse costs, Cr accrued costs at the warehouse's handling, each converted into CNY
   by the publisher at the shipment day's rate, which the entry records. Two entries, each
@@ -47,6 +50,7 @@ LOW_VALUE = "low value"  # how the pricing regime names a consignment under its 
 CNY = "CNY"
 INVENTORY, PAYABLES, ACCRUED = "1400-CNY", "2100-CNY", "2400-CNY"
 COGS, CARRIER_COSTS, WAREHOUSE_COSTS = "5000-CNY", "5100-CNY", "5200-CNY"
+STUDIO_PAYABLES, DESIGN_COSTS = "2150-CNY", "5500-CNY"
 ON_SALE = "sale"  # the consignment agreement (parties.PAYABLE_BASES)
 
 
@@ -197,6 +201,30 @@ def on_penalty_created(ctx: Context, event: dict[str, Any]) -> None:
     )
 
 
+def on_studio_owed(ctx: Context, event: dict[str, Any]) -> None:
+    amount = int(event["amount"])
+    if amount <= 0:
+        return
+    ledger.post(
+        ctx,
+        [
+            Line(DESIGN_COSTS, amount, CNY, event["memo"]),
+            Line(
+                STUDIO_PAYABLES,
+                -amount,
+                CNY,
+                f"owed to studio {event['studio_id']}",
+                party=event["studio_id"],
+            ),
+        ],
+        description=event["memo"],
+        document_type=event["document_type"],
+        document_id=event["document_id"],
+        event="studio.owed",
+        event_key=f"studio.owed:{event['document_type']}:{event['document_id']}",
+    )
+
+
 def on_order_shipped(ctx: Context, event: dict[str, Any]) -> None:
     cost = 0
     bought = 0  # of goods the platform owns (bought on receipt): out of inventory
@@ -286,6 +314,7 @@ HANDLERS = {
     "production_order.received": on_production_order_received,
     "penalty.created": on_penalty_created,
     "order.shipped": on_order_shipped,
+    "studio.owed": on_studio_owed,
     "shipment.created": on_shipment_created,
 }
 

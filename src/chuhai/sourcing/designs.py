@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from chuhai.catalog import service as catalog
 from chuhai.catalog.model import ProductDraft, SkuDraft
+from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chuhai.core.files import check_image, file_content, file_row, store_file
@@ -249,6 +250,16 @@ def accept(ctx: Context, design_id: str, terms: Terms, supplier_ids: list[str]) 
     row.terms_kind, row.fee, row.royalty_bp = terms.kind, terms.fee_fen, terms.royalty_bp
     row.product_ids = [p.id for p in products]
     move(ctx, DESIGN, DOCUMENT, row, "accept", terms.describe())
+    if terms.kind == "fee":  # owed now; a royalty is owed on each run received
+        events.publish(
+            ctx,
+            "studio.owed",
+            studio_id=row.studio_id,
+            amount=terms.fee_fen,
+            memo=f"design {row.id} accepted: {terms.describe()}",
+            document_type="design",
+            document_id=row.id,
+        )
     return row
 
 

@@ -14,8 +14,10 @@ does).
 Sell-through is heard from checkout's `payment.captured` event (units sold per market of
 SKUs made to order), less what `return.received` brings back, and compared with the units
 received; it proposes reorder (how many, to which warehouses), hold or stop, with the
-numbers in one sentence. A merchandiser approves a reorder proposal into a production order
-(the quantity may be changed within the factory's limits) or dismisses it with a reason;
+numbers in one sentence. A studio on royalty terms is owed its share of each received
+run's supply price (`studio.owed`, posted by finance). A merchandiser approves a reorder
+proposal into a production order (the quantity may be changed within the factory's
+limits) or dismisses it with a reason;
 when that run is received, its overseas share is planned on as line-haul transfers, so the
 units go where they sold. Runs not yet received count as on order in replenishment.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -38,6 +41,7 @@ from chuhai.core import events
 from chuhai.core.context import Context
 from chuhai.core.errors import Conflict, NotFound, ValidationFailed
 from chuhai.core.ids import new_id
+from chuhai.core.money import Money
 from chuhai.core.pagination import Page, paginate
 from chuhai.demand import replenishment
 from chuhai.inventory import ledger, transfers
@@ -55,6 +59,7 @@ from chuhai.sourcing.model import (
     recommend,
 )
 from chuhai.sourcing.tables import (
+    DesignRow,
     ProductionOrderRow,
     ProductSaleRow,
     SourcingEventRow,
@@ -234,6 +239,7 @@ def receive(
     )
     row.received, row.received_at = units, ctx.now()
     move(ctx, PRODUCTION, DOCUMENT, row, "receive", note or f"{units} of {row.quantity} received")
+    _owe_royalty(ctx, row, units)
     _send_on(ctx, row, units)
     events.publish(
         ctx,
@@ -247,6 +253,28 @@ def receive(
         amount=units * row.unit_price,
     )
     return row
+
+
+def _owe_royalty(ctx: Context, row: ProductionOrderRow, units: int) -> None:
+    """A studio on royalty terms is owed its share of the supply price of the units
+    received, rounded half up to the fen once per run."""
+    design = ctx.session.get(DesignRow, row.design_id) if row.design_id else None
+    if design is None or design.terms_kind != "royalty" or not design.royalty_bp:
+        return
+    value = Decimal(units * row.unit_price) * design.royalty_bp / 10_000
+    amount = int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    events.publish(
+        ctx,
+        "studio.owed",
+        studio_id=design.studio_id,
+        amount=amount,
+        memo=(
+            f"royalty {Decimal(design.royalty_bp) / 100}% on {units} units of run {row.id} "
+            f"at {Money(row.unit_price, 'CNY')} (design {design.id})"
+        ),
+        document_type="production_order",
+        document_id=row.id,
+    )
 
 
 def _send_on(ctx: Context, row: ProductionOrderRow, units: int) -> None:

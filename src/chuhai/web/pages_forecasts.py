@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, Response
 from chuhai.catalog import service as catalog
 from chuhai.core.errors import ValidationFailed
 from chuhai.demand import forecasting, signals
-from chuhai.demand.tables import ForecastSeriesRow
 from chuhai.web.console import Page, form_page, page_context, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -102,7 +101,7 @@ def forecast_series(
     )
 
 
-def _row(series: ForecastSeriesRow, code: str) -> dict[str, Any]:
+def _row(series: forecasting.ForecastSeriesRow, code: str) -> dict[str, Any]:
     return {
         "sku_id": series.sku_id,
         "code": code,
@@ -115,7 +114,7 @@ def _row(series: ForecastSeriesRow, code: str) -> dict[str, Any]:
 
 
 def _chart(
-    past: list[tuple[Any, float]], series: ForecastSeriesRow, first_day: Any
+    past: list[tuple[Any, float]], series: forecasting.ForecastSeriesRow, first_day: Any
 ) -> dict[str, Any]:
     """History as bars, the forecast as a line inside its 95% and 80% bands; one x step a day."""
     days = len(past) + len(series.mean)

@@ -1,15 +1,15 @@
-"""Console page of warehouse-network design. A planner picks the packaged example scenario
-or uploads a YAML file, solves it with a short time limit and reads the plan: a map on a
-plain equirectangular projection (inline SVG, no tiles), the cost breakdown, service per
-market, the proven gap, the k-site curve and the current network beside the optimum.
+"""Console page of warehouse-network design. A planner picks the packaged example, uploads a
+scenario YAML file or reuses a saved scenario, sets the time limit, the what-ifs and the
+k-site curve's largest k, and solves: the scenario and the plan are stored and the browser
+goes to the plan's own page (GET /network/plans/{id}), which draws it from what was
+stored: a map on a plain equirectangular projection (inline SVG, no tiles), the cost
+breakdown, service per market, the proven gap, the k-site curve and current vs optimum.
 Applying a plan to the warehouses is a second, reviewed POST carrying the fingerprint of
-the change list the planner saw. Results live in the response only: nothing is stored."""
+the change list the planner saw; a plan is applied once."""
 
 from __future__ import annotations
 
 import math
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -18,29 +18,18 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from chuhai.core.errors import ChuhaiError, ValidationFailed
-from chuhai.network import apply as network_apply
-from chuhai.network.design import DIRECT_MAIL, NetworkPlan, plan_network
-from chuhai.network.model import Scenario
-from chuhai.network.scenario import read_scenario, scenario_from_mapping
-from chuhai.network.scenarios import (
-    CurvePoint,
-    Variant,
-    apply_what_if,
-    best_k_networks,
-    compare,
-    parse_what_if,
-)
-from chuhai.network.solve import SolveOptions
+from chuhai.network import platform_demand, store
+from chuhai.network.design import DIRECT_MAIL
+from chuhai.network.outlines import outline_paths
 from chuhai.web.console import Page, error_message, form_page, page_context, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-EXAMPLE = "network/example_scenario.yaml"
-MAX_TIME_LIMIT_S = 30.0
 MAP_WIDTH = 800
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 260, 48
 CHART_LEFT = 130  # room for the cost labels of the y axis
 COST_ITEMS = ("fixed", "closing", "line_haul", "handling", "last_mile", "direct_mail")
+LISTED = 20
 
 
 async def _form(request: Request) -> FormData:
@@ -50,112 +39,145 @@ async def _form(request: Request) -> FormData:
 @router.get("/network", response_class=HTMLResponse)
 def network_home(page: Page = Depends(page_context)) -> HTMLResponse:
     page.ctx.actor.require("network.read")
-    return _render(page)
+    return _render_home(page)
 
 
 @router.post("/network/solve", response_class=HTMLResponse)
-def solve(page: Page = Depends(form_page), data: FormData = Depends(_form)) -> HTMLResponse:
+def solve(page: Page = Depends(form_page), data: FormData = Depends(_form)) -> Response:
     page.ctx.actor.require("network.plan")
-    what_ifs = [line.strip() for line in str(data.get("what_ifs") or "").splitlines()]
     try:
-        time_limit = _time_limit(str(data.get("time_limit") or "5"))
-        scenario = _chosen_scenario(data)
-        # parsed and checked against the scenario before anything is solved
-        for text in filter(None, what_ifs):
-            apply_what_if(scenario, parse_what_if(text))
+        request = _solve_request(data)
+        scenario_id = _chosen_scenario_id(page, data, request)
+        row = store.solve_scenario(page.ctx, scenario_id, request)
     except ValidationFailed as exc:
-        return _render(page, 422, field_errors=exc.errors)
-    except ChuhaiError as exc:
-        return _render(page, 422, error_text=error_message(exc))
-    plan = plan_network(scenario, SolveOptions(time_limit_s=time_limit))
-    curve = best_k_networks(scenario, time_limit=time_limit)
-    variants = compare(scenario, list(filter(None, what_ifs)), time_limit=time_limit)
-    return _render(page, result=_result(page, scenario, plan, curve, variants))
-
-
-@router.post("/network/apply")
-def apply(
-    page: Page = Depends(form_page), targets: str = Form(""), fingerprint: str = Form("")
-) -> Response:
-    try:
-        changes = network_apply.apply_plan(
-            page.ctx, network_apply.targets_from_json(targets), fingerprint
-        )
+        page.ctx.session.rollback()
+        return _render_home(page, 422, field_errors=exc.errors)
     except ChuhaiError as exc:
         page.ctx.session.rollback()
-        return redirect("/network", error=error_message(exc))
+        return _render_home(page, 422, error_text=error_message(exc))
     page.ctx.session.commit()
-    return redirect("/network", notice=f"Plan applied: {len(changes)} warehouse changes.")
+    return redirect(f"/network/plans/{row.id}", notice="Solved and saved.")
 
 
-def _render(page: Page, status_code: int = 200, **data: Any) -> HTMLResponse:
+@router.get("/network/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(plan_id: str, page: Page = Depends(page_context)) -> HTMLResponse:
+    row = store.get_plan(page.ctx, plan_id)
+    scenario = store.get_scenario(page.ctx, row.scenario_id)
+    result = _result_view(row)
+    if row.applied_at is None and row.targets is not None and page.actor.can("network.apply"):
+        changes, fingerprint = store.review_changes(page.ctx, row)
+        result["changes"], result["fingerprint"] = changes, fingerprint
+    return render(page, "network/plan.html", row=row, scenario=scenario, result=result)
+
+
+@router.post("/network/plans/{plan_id}/apply")
+def apply(plan_id: str, page: Page = Depends(form_page), fingerprint: str = Form("")) -> Response:
+    try:
+        row = store.apply_stored_plan(page.ctx, plan_id, fingerprint)
+    except ChuhaiError as exc:
+        page.ctx.session.rollback()
+        return redirect(f"/network/plans/{plan_id}", error=error_message(exc))
+    page.ctx.session.commit()
+    count = len(row.applied_changes or [])
+    return redirect(f"/network/plans/{plan_id}", notice=f"Plan applied: {count} warehouse changes.")
+
+
+def _render_home(page: Page, status_code: int = 200, **data: Any) -> HTMLResponse:
     return render(
         page,
         "network/index.html",
         status_code=status_code,
         can_plan=page.actor.can("network.plan"),
-        max_time_limit=int(MAX_TIME_LIMIT_S),
+        max_time_limit=int(store.MAX_TIME_LIMIT_S),
+        max_curve_sites=store.MAX_CURVE_SITES,
+        scenarios=store.list_scenarios(page.ctx, LISTED, 0).items,
+        plans=store.list_plans(page.ctx, None, LISTED, 0).items,
         **data,
     )
 
 
-def _time_limit(text: str) -> float:
+def _solve_request(data: FormData) -> store.SolveRequest:
+    text = str(data.get("time_limit") or "5").strip()
     try:
         seconds = float(text)
     except ValueError:
         raise ValidationFailed.one("time_limit", f"{text!r} is not a number of seconds") from None
-    if not 1 <= seconds <= MAX_TIME_LIMIT_S:
-        raise ValidationFailed.one("time_limit", f"between 1 and {MAX_TIME_LIMIT_S:g} seconds")
-    return seconds
+    k_text = str(data.get("k_max") or "").strip()
+    try:
+        k_max = int(k_text) if k_text else None
+    except ValueError:
+        raise ValidationFailed.one("k_max", f"{k_text!r} is not a whole number") from None
+    what_ifs = [line.strip() for line in str(data.get("what_ifs") or "").splitlines()]
+    return store.SolveRequest(
+        time_limit_s=store.check_time_limit(seconds),
+        what_ifs=tuple(filter(None, what_ifs)),
+        k_max=k_max,
+    )
 
 
-def _chosen_scenario(data: FormData) -> Scenario:
+def _chosen_scenario_id(page: Page, data: FormData, request: store.SolveRequest) -> str:
+    """The saved scenario to solve; a new one (example or upload) is checked with the solve
+    options before it is saved, so a bad what-if or k_max saves nothing."""
+    source = str(data.get("source") or "example")
+    if source == "saved":
+        scenario_id = str(data.get("scenario_id") or "")
+        if not scenario_id:
+            raise ValidationFailed.one("scenario_id", "choose a saved scenario")
+        return scenario_id
+    extra: dict[str, Any] = {}
+    if source == "platform_orders":
+        # the example's candidate sites, options and service targets; the orders' demand
+        base = {k: v for k, v in store.example_mapping().items() if k != "demand"}
+        base["name"] = f"platform orders, last {_days(data)} days"
+        mapping, extra = platform_demand.platform_mapping(page.ctx, base, {"days": _days(data)})
+        # the example's service targets apply only to markets the orders reach
+        sold_in = {point["market"] for point in mapping["demand"]["points"]}
+        mapping["service"] = [t for t in mapping.get("service", []) if t["market"] in sold_in]
+    elif source == "upload":
+        mapping = _uploaded_mapping(data)
+    else:
+        mapping = store.example_mapping()
+    store.check_solve_request(store.validated_scenario(mapping), request)
+    return store.save_scenario(page.ctx, mapping, source, extra).id
+
+
+def _days(data: FormData) -> int:
+    text = str(data.get("days") or "").strip()
+    if not text.isdigit():
+        raise ValidationFailed.one("days", f"{text!r} is not a whole number of days")
+    return platform_demand.check_days(int(text), field="days")
+
+
+def _uploaded_mapping(data: FormData) -> Any:
     upload = data.get("scenario_file")
-    if data.get("source", "example") == "example":
-        return read_scenario(Path(str(resources.files("chuhai.data").joinpath(EXAMPLE))))
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise ValidationFailed.one("scenario_file", "choose a scenario .yaml file to upload")
     try:
-        raw = yaml.safe_load(upload.file.read().decode("utf-8"))
+        return yaml.safe_load(upload.file.read().decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise ValidationFailed.one("scenario_file", f"not valid YAML: {error}") from None
-    demand = raw.get("demand") if isinstance(raw, dict) else None
-    if isinstance(demand, dict) and "csv" in demand:
-        # a file on the server is not the uploader's to name
-        raise ValidationFailed.one("demand.csv", "an uploaded scenario lists its points inline")
-    return scenario_from_mapping(raw)
 
 
-def _result(
-    page: Page,
-    scenario: Scenario,
-    plan: NetworkPlan,
-    curve: list[CurvePoint],
-    variants: list[Variant],
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "scenario": scenario,
-        "plan": plan,
-        "map": _map_view(scenario, plan),
-        "curve": [point.as_dict() for point in curve],
-        "chart": _chart_view(curve),
-        "variants": variants,
+def _result_view(row: Any) -> dict[str, Any]:
+    result = row.result
+    return {
+        "scenario_name": result["scenario_name"],
+        "plan": result["plan"],
+        "map": map_view(result["geography"], result["plan"]),
+        "curve": result["curve"],
+        "chart": chart_view(result["curve"]),
+        "variants": result["variants"],
         "cost_items": COST_ITEMS,
-        "markets": scenario.markets(),
+        "markets": result["markets"],
     }
-    if plan.costs is not None and page.actor.can("network.apply"):
-        targets = network_apply.plan_target(scenario, plan)
-        changes = network_apply.plan_changes(page.ctx, targets)
-        result["changes"] = changes
-        result["fingerprint"] = network_apply.fingerprint(changes)
-        result["targets_json"] = network_apply.targets_to_json(targets)
-    return result
 
 
-def _map_view(scenario: Scenario, plan: NetworkPlan) -> dict[str, Any]:
-    """Equirectangular: x from longitude, y from latitude, one scale, fitted to the data."""
-    lats = [p.lat for p in scenario.points] + [s.lat for s in scenario.sites]
-    lons = [p.lon for p in scenario.points] + [s.lon for s in scenario.sites]
+def map_view(geography: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
+    """Equirectangular: x from longitude, y from latitude, one scale, fitted to the data;
+    the countries' outlines under the points, on the same projection."""
+    points, sites = geography["points"], geography["sites"]
+    lats = [p["lat"] for p in points] + [s["lat"] for s in sites]
+    lons = [p["lon"] for p in points] + [s["lon"] for s in sites]
     west, east = min(lons) - 5, max(lons) + 5
     south, north = max(min(lats) - 5, -90), min(max(lats) + 5, 90)
     scale = MAP_WIDTH / (east - west)
@@ -164,28 +186,34 @@ def _map_view(scenario: Scenario, plan: NetworkPlan) -> dict[str, Any]:
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return round((lon - west) * scale, 1), round((north - lat) * scale, 1)
 
-    site_at = {s.id: xy(s.lat, s.lon) for s in scenario.sites}
-    largest = max(p.units_per_year for p in scenario.points) or 1
-    points, lines = [], []
-    for p in scenario.points:
-        x, y = xy(p.lat, p.lon)
-        radius = round(2 + 8 * math.sqrt(p.units_per_year / largest), 1)
-        points.append({"id": p.id, "x": x, "y": y, "r": radius, "units": p.units_per_year})
-        for by, share in plan.assignments.get(p.id, ()):
+    site_at = {s["id"]: xy(s["lat"], s["lon"]) for s in sites}
+    largest = max((p["units"] for p in points), default=1) or 1
+    dots, lines = [], []
+    for p in points:
+        x, y = xy(p["lat"], p["lon"])
+        radius = round(2 + 8 * math.sqrt(p["units"] / largest), 1)
+        dots.append({"id": p["id"], "x": x, "y": y, "r": radius, "units": p["units"]})
+        for served in plan["assignments"].get(p["id"], ()):
+            by = served["served_by"]
             if by != DIRECT_MAIL and by in site_at:
                 sx, sy = site_at[by]
-                lines.append({"x1": sx, "y1": sy, "x2": x, "y2": y, "share": share})
-    is_open = {s.id: s.open for s in plan.sites}
-    sites = [
-        {"id": s.id, "x": site_at[s.id][0], "y": site_at[s.id][1], "open": is_open.get(s.id)}
-        for s in scenario.sites
-    ]
-    return {"width": MAP_WIDTH, "height": height, "sites": sites, "points": points, "lines": lines}
+                lines.append({"x1": sx, "y1": sy, "x2": x, "y2": y, "share": served["share"]})
+    is_open = {s["id"]: s["open"] for s in plan["sites"]}
+    squares = [
+        {"id": s["id"], "x": site_at[s["id"]][0], "y": site_at[s["id"]][1],
+         "open": is_open.get(s["id"])}
+        for s in sites
+    ]  # fmt: skip
+    outlines = outline_paths(west, east, south, north, xy)
+    return {
+        "width": MAP_WIDTH, "height": height, "sites": squares, "points": dots, "lines": lines,
+        "outlines": outlines,
+    }  # fmt: skip
 
 
-def _chart_view(curve: list[CurvePoint]) -> dict[str, Any]:
+def chart_view(curve: list[dict[str, Any]]) -> dict[str, Any]:
     """Total cost against k: a polyline over the feasible k, labelled with service."""
-    rows = [point.as_dict() for point in curve if point.feasible]
+    rows = [point for point in curve if point["feasible"]]
     view: dict[str, Any] = {
         "width": CHART_WIDTH, "height": CHART_HEIGHT, "dots": [], "axis_x": CHART_LEFT - 10,
         "top": CHART_PAD, "bottom": CHART_HEIGHT - CHART_PAD,
@@ -195,7 +223,7 @@ def _chart_view(curve: list[CurvePoint]) -> dict[str, Any]:
     totals = [row["total_fen"] for row in rows]
     low, high = min(totals), max(totals)
     span = (high - low) or 1
-    k_max = max(point.k for point in curve)
+    k_max = max(point["k"] for point in curve)
     # the right margin leaves room for the last service label
     inner_w, inner_h = CHART_WIDTH - CHART_LEFT - 80, CHART_HEIGHT - 2 * CHART_PAD
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-28 09:26:16.462518
+Create Date: 2026-11-28 09:35:18.538939
 """
 
 from __future__ import annotations
@@ -30,6 +30,45 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_forecast_runs'))
     )
+    op.create_table('network_scenarios',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('mapping', sa.JSON(), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_by_name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_scenarios'))
+    )
+    with op.batch_alter_table('network_scenarios', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_scenarios_created_at'), ['created_at'], unique=False)
+
+    op.create_table('network_plans',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('scenario_id', sa.String(length=40), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=30), nullable=False),
+    sa.Column('gap', sa.Double(), nullable=True),
+    sa.Column('total_fen', sa.BigInteger(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('targets', sa.JSON(), nullable=True),
+    sa.Column('fingerprint', sa.String(length=16), nullable=True),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_by_name', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('applied_by', sa.String(length=40), nullable=True),
+    sa.Column('applied_by_name', sa.String(length=200), nullable=True),
+    sa.Column('applied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('applied_fingerprint', sa.String(length=16), nullable=True),
+    sa.Column('applied_changes', sa.JSON(), nullable=True),
+    sa.ForeignKeyConstraint(['scenario_id'], ['network_scenarios.id'], name=op.f('fk_network_plans_scenario_id_network_scenarios')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_network_plans'))
+    )
+    with op.batch_alter_table('network_plans', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_network_plans_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_network_plans_scenario_id'), ['scenario_id'], unique=False)
+
     op.create_table('demand_forecasts',
     sa.Column('run_id', sa.String(length=40), nullable=False),
     sa.Column('sku_id', sa.String(length=40), nullable=False),
@@ -85,5 +124,14 @@ def downgrade() -> None:
         batch_op.drop_column('destinations')
 
     op.drop_table('demand_forecasts')
+    with op.batch_alter_table('network_plans', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_plans_scenario_id'))
+        batch_op.drop_index(batch_op.f('ix_network_plans_created_at'))
+
+    op.drop_table('network_plans')
+    with op.batch_alter_table('network_scenarios', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_network_scenarios_created_at'))
+
+    op.drop_table('network_scenarios')
     op.drop_table('demand_forecast_runs')
     # ### end Alembic commands ###
