@@ -130,3 +130,32 @@ def test_in_the_console_a_planner_solves_the_last_days_of_orders(console, unit, 
     assert "Nirgendwo-am-See (DE, 1 orders, 5 units)" in text
     network_map = page.get_by_test_id("network-map")
     assert network_map.locator("circle.demand").count() == 3
+
+
+def test_the_volume_can_come_from_the_latest_forecast(unit, world, shop):
+    import pandas as pd
+
+    from chuhai.demand import forecasting
+
+    _buy(unit, shop)
+    with pytest.raises(ValidationFailed) as none_yet, unit(world["logistics"]) as ctx:
+        platform_mapping(ctx, {"name": "x"}, {"days": 365, "forecast": True})
+    assert none_yet.value.errors[0].field == "platform.forecast"
+    with pytest.raises(ValidationFailed) as not_bool, unit(world["logistics"]) as ctx:
+        platform_mapping(ctx, {"name": "x"}, {"days": 365, "forecast": "yes"})
+    assert not_bool.value.errors[0].field == "platform.forecast"
+    days = pd.date_range("2030-01-01", periods=10, freq="D")
+    frame = pd.DataFrame(
+        {"unique_id": f"{shop.mug_white}@DE", "ds": days, "mean": 0.1,
+         "lo-80": 0.0, "hi-80": 0.2, "lo-95": 0.0, "hi-95": 0.3}
+    )  # fmt: skip
+    with unit(world["logistics"]) as ctx:
+        forecasting.store(ctx, frame, "given", 10)
+    with unit(world["logistics"]) as ctx:
+        mapping, summary = platform_mapping(ctx, {"name": "x"}, {"days": 365, "forecast": True})
+    units = sorted((p["market"], p["units_per_year"]) for p in mapping["demand"]["points"])
+    # Germany: 0.1 a day is 36.5 a year, shared as the orders were (Berlin 3, Munich 4 of 7);
+    # the forecast has no US series: the US keeps its orders' volume
+    assert units == [("DE", 16), ("DE", 21), ("US", 1)]
+    assert summary["forecast"]["factors"] == {"DE": "5.21"}
+    assert summary["forecast"]["orders_volume"] == ["US"]

@@ -39,7 +39,8 @@ class ScenarioIn(Strict):
     platform: dict[str, Any] | None = Field(
         None,
         description="for platform_orders: days (default 90), weight, volume, "
-        "warehouse_fixed_cost, warehouse_capacity, warehouse_handling",
+        "warehouse_fixed_cost, warehouse_capacity, warehouse_handling, forecast (true: "
+        "each market's volume from the latest stored demand forecast)",
     )
 
 

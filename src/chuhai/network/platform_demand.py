@@ -8,6 +8,11 @@ matches is counted and reported with its units, never silently dropped. The cand
 sites are the active overseas warehouses of the inventory capability (marked existing, so
 "current vs optimum" works) plus the scenario's own candidates; the result is a scenario
 mapping in the scenario file's shape, so it is saved and solved like any other.
+
+With `forecast: true` the volume comes from the latest stored demand forecast instead: each
+market's points keep their share of the orders (the geography) and are scaled so that the
+market's total is the forecast's daily means over its horizon, annualised (the volume). A
+market the forecast does not cover keeps its orders' volume, and the summary says which.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from chuhai.core.context import Context
 from chuhai.core.errors import ValidationFailed
+from chuhai.demand import forecasting
 from chuhai.inventory import warehouses
 from chuhai.network.scenario import _cities
 from chuhai.orders import service as orders
@@ -29,7 +35,7 @@ from chuhai.orders import service as orders
 MAX_DAYS = 730
 PAGE = 200
 PLATFORM_KEYS = {"days", "weight", "volume", "warehouse_fixed_cost", "warehouse_capacity",
-                 "warehouse_handling"}  # fmt: skip
+                 "warehouse_handling", "forecast"}  # fmt: skip
 DEFAULTS = {
     "weight": "0.8 kg",
     "volume": "0.004 m3",
@@ -184,7 +190,13 @@ def platform_mapping(
         )
     if "demand" in base:
         raise ValidationFailed.one("demand", "the platform's orders are the demand")
-    settings = {**DEFAULTS, **{k: str(v) for k, v in platform.items() if k != "days"}}
+    scale = platform.get("forecast", False)
+    if not isinstance(scale, bool):
+        raise ValidationFailed.one("platform.forecast", "true or false")
+    settings = {
+        **DEFAULTS,
+        **{k: str(v) for k, v in platform.items() if k not in ("days", "forecast")},
+    }
     days = check_days(platform.get("days", 90))
     demand = order_demand(ctx, days, settings["weight"], settings["volume"])
     if not demand.points:
@@ -193,6 +205,7 @@ def platform_mapping(
             f"no order placed in the last {days} days could be located "
             f"({demand.orders} orders, {len(demand.unlocated)} unlocatable cities)",
         )
+    scaled = _scale_to_forecast(ctx, demand.points) if scale else None
     stocked = warehouse_sites(ctx, settings)
     existing = {site["id"] for site in stocked}
     # a candidate of the scenario that is a warehouse keeps its costs and is existing
@@ -212,4 +225,39 @@ def platform_mapping(
         "unlocated_units": sum(u.units for u in demand.unlocated),
         "warehouse_sites": len(sites) - len(own),
     }
+    if scaled is not None:
+        summary["forecast"] = scaled
     return mapping, summary
+
+
+def _scale_to_forecast(ctx: Context, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scale each market's points (in place) to the latest forecast's yearly units."""
+    runs = forecasting.list_runs(ctx, limit=1)
+    if not runs or not runs[0].series:
+        raise ValidationFailed.one(
+            "platform.forecast",
+            "no stored forecast yet: run one (Forecasts, or chuhai demand forecast)",
+        )
+    run = runs[0]
+    yearly: dict[str, Decimal] = defaultdict(Decimal)
+    offset = 0
+    while True:
+        page = forecasting.series_page(ctx, run.id, limit=200, offset=offset)
+        for series in page.items:
+            days = len(series.mean) or 1
+            yearly[series.market_code] += Decimal(str(sum(series.mean))) * 365 / days
+        offset += 200
+        if offset >= page.total:
+            break
+    observed: dict[str, int] = defaultdict(int)
+    for point in points:
+        observed[point["market"]] += int(point["units_per_year"])
+    factors: dict[str, str] = {}
+    for point in points:
+        market = point["market"]
+        if yearly.get(market) and observed[market]:
+            factor = yearly[market] / observed[market]
+            point["units_per_year"] = max(1, round(Decimal(point["units_per_year"]) * factor))
+            factors[market] = str(factor.quantize(Decimal("0.01")))
+    kept = sorted(set(observed) - set(factors))
+    return {"run_id": run.id, "method": run.method, "factors": factors, "orders_volume": kept}

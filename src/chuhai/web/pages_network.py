@@ -129,7 +129,8 @@ def _chosen_scenario_id(page: Page, data: FormData, request: store.SolveRequest)
         # the example's candidate sites, options and service targets; the orders' demand
         base = {k: v for k, v in store.example_mapping().items() if k != "demand"}
         base["name"] = f"platform orders, last {_days(data)} days"
-        mapping, extra = platform_demand.platform_mapping(page.ctx, base, {"days": _days(data)})
+        platform = {"days": _days(data), "forecast": data.get("forecast") == "on"}
+        mapping, extra = platform_demand.platform_mapping(page.ctx, base, platform)
         # the example's service targets apply only to markets the orders reach
         sold_in = {point["market"] for point in mapping["demand"]["points"]}
         mapping["service"] = [t for t in mapping.get("service", []) if t["market"] in sold_in]
