@@ -5,10 +5,13 @@ Errors are one plain sentence on stderr and a non-zero exit; nothing is half-wri
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -89,6 +92,41 @@ def _ready_database(settings: Settings) -> Database:
     if problem:
         raise fail(problem)
     return db
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a `check` command found: how many it checked and the problems (dataclasses)."""
+
+    checked_key: str
+    checked: int
+    problems_key: str
+    problems: Sequence[Any]
+
+
+def _report_check(
+    as_json: bool, found: Check, *, title: str, columns: dict[str, str], agree: str, differ: str
+) -> None:
+    """The shape every `check` command shares: one JSON object, or a table of the problems
+    (one column per attribute), or the sentence that all agree; exit 1 on any problem."""
+    if as_json:
+        body = {
+            "ok": not found.problems,
+            found.checked_key: found.checked,
+            found.problems_key: [vars(p) for p in found.problems],
+        }
+        out.print_json(json.dumps(body))
+    elif found.problems:
+        table = Table(title=title)
+        for heading in columns:
+            table.add_column(heading)
+        for problem in found.problems:
+            table.add_row(*(str(getattr(problem, name)) for name in columns.values()))
+        out.print(table)
+    else:
+        out.print(agree, highlight=False)
+    if found.problems:
+        raise fail(differ)
 
 
 def _upgrade(settings: Settings) -> Database:
@@ -492,8 +530,6 @@ def declare_create(
     ),
 ) -> None:
     """Make a draft declaration from a JSON file; any broken rule means nothing is written."""
-    import json
-
     from pydantic import ValidationError
 
     from chuhai.api.customs_declarations import DeclarationIn, draft_of
@@ -620,8 +656,6 @@ def declare_documents(
     out_dir: Path = typer.Option(Path("."), "--out", help="The folder to write them to."),
 ) -> None:
     """Write the commercial invoice and the packing list, as PDF and JSON."""
-    import json
-
     from chuhai.customs import declaration_service as customs
     from chuhai.customs.documents import DOCUMENT_KINDS
 
@@ -687,8 +721,6 @@ def customs_suggest_hs(
     ),
 ) -> None:
     """Suggest HS 2022 subheadings (six digits) for product descriptions, best first."""
-    import json
-
     from chuhai.customs import hs_service
     from chuhai.customs.hs_classify import ProductText
 
@@ -785,33 +817,25 @@ def stock_check(
 ) -> None:
     """Prove every maintained stock balance equals the sum of its ledger rows; list each
     mismatch and exit 1 when any."""
-    import json
-
     from chuhai.inventory import service as stock
 
-    settings = load_settings()
-    db = _ready_database(settings)
-    with db.unit_of_work() as uow:
+    with _ready_database(load_settings()).unit_of_work() as uow:
         mismatches = stock.check(uow.session)
         checked = stock.balance_count(uow.session)
-    if as_json:
-        body = {
-            "ok": not mismatches,
-            "balances_checked": checked,
-            "mismatches": [vars(m) for m in mismatches],
-        }
-        out.print_json(json.dumps(body))
-    elif mismatches:
-        table = Table(title="Balances that differ from the ledger")
-        for column in ("SKU", "warehouse", "bucket", "ledger", "balance"):
-            table.add_column(column)
-        for m in mismatches:
-            table.add_row(m.sku_id, m.warehouse_id, m.bucket, str(m.ledger), str(m.balance))
-        out.print(table)
-    else:
-        out.print(f"Stock ledger and balances agree ({checked} balance(s) checked).")
-    if mismatches:
-        raise fail(f"{len(mismatches)} balance bucket(s) differ from the ledger")
+    _report_check(
+        as_json,
+        Check("balances_checked", checked, "mismatches", mismatches),
+        title="Balances that differ from the ledger",
+        columns={
+            "SKU": "sku_id",
+            "warehouse": "warehouse_id",
+            "bucket": "bucket",
+            "ledger": "ledger",
+            "balance": "balance",
+        },  # fmt: skip
+        agree=f"Stock ledger and balances agree ({checked} balance(s) checked).",
+        differ=f"{len(mismatches)} balance bucket(s) differ from the ledger",
+    )
 
 
 @stock_app.command("expire-orders")
@@ -833,21 +857,24 @@ def stock_expire_orders() -> None:
 
 
 @credit_app.command("check")
-def credit_check() -> None:
+def credit_check(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+) -> None:
     """Prove every B2B invoice's outstanding and insured claim equal its ledger lines; list
     each mismatch and exit 1 when any."""
     from chuhai.finance import credit
 
-    settings = load_settings()
-    db = _ready_database(settings)
-    with db.unit_of_work() as uow:
+    with _ready_database(load_settings()).unit_of_work() as uow:
         mismatches = credit.check(uow.session)
         count = credit.invoice_count(uow.session)
-    for mismatch in mismatches:
-        out.print(f"{mismatch.invoice_id}: {mismatch.detail}", highlight=False)
-    if mismatches:
-        raise fail(f"{len(mismatches)} B2B invoice(s) differ from the ledger")
-    out.print(f"{count} B2B invoice(s) agree with the ledger.", highlight=False)
+    _report_check(
+        as_json,
+        Check("invoices_checked", count, "mismatches", mismatches),
+        title="B2B invoices that differ from the ledger",
+        columns={"invoice": "invoice_id", "detail": "detail"},
+        agree=f"{count} B2B invoice(s) agree with the ledger.",
+        differ=f"{len(mismatches)} B2B invoice(s) differ from the ledger",
+    )
 
 
 @credit_app.command("mark-overdue")
@@ -877,33 +904,19 @@ def ledger_check(
 ) -> None:
     """Prove every journal entry balanced in each currency, every currency balanced over the
     ledger and every line in its account's currency; list each problem and exit 1 when any."""
-    import json
-
     from chuhai.finance import ledger
 
-    settings = load_settings()
-    db = _ready_database(settings)
-    with db.unit_of_work() as uow:
+    with _ready_database(load_settings()).unit_of_work() as uow:
         problems = ledger.check(uow.session)
         entries = ledger.entry_count(uow.session)
-    if as_json:
-        body = {
-            "ok": not problems,
-            "entries_checked": entries,
-            "problems": [vars(p) for p in problems],
-        }
-        out.print_json(json.dumps(body))
-    elif problems:
-        table = Table(title="Ledger problems")
-        for column in ("kind", "subject", "detail"):
-            table.add_column(column)
-        for p in problems:
-            table.add_row(p.kind, p.subject, p.detail)
-        out.print(table)
-    else:
-        out.print(f"The ledger balances ({entries} entries checked).")
-    if problems:
-        raise fail(f"{len(problems)} ledger problem(s) found")
+    _report_check(
+        as_json,
+        Check("entries_checked", entries, "problems", problems),
+        title="Ledger problems",
+        columns={"kind": "kind", "subject": "subject", "detail": "detail"},
+        agree=f"The ledger balances ({entries} entries checked).",
+        differ=f"{len(problems)} ledger problem(s) found",
+    )
 
 
 @ledger_app.command("trial-balance")
@@ -946,35 +959,26 @@ def settlement_check(
 ) -> None:
     """Prove every supplier statement equals its ledger lines on supplier payables to the
     fen; list each mismatch and exit 1 when any."""
-    import json
-
     from sqlalchemy import func, select
 
     from chuhai.finance import settlement
 
-    settings = load_settings()
-    db = _ready_database(settings)
-    with db.unit_of_work() as uow:
+    with _ready_database(load_settings()).unit_of_work() as uow:
         mismatches = settlement.check(uow.session)
         count = uow.session.scalar(select(func.count()).select_from(settlement.STATEMENTS))
-    if as_json:
-        body = {
-            "ok": not mismatches,
-            "statements_checked": count,
-            "mismatches": [vars(m) for m in mismatches],
-        }
-        out.print_json(json.dumps(body))
-    elif mismatches:
-        table = Table(title="Statements that differ from the ledger")
-        for column in ("cycle", "statement", "supplier", "detail"):
-            table.add_column(column)
-        for m in mismatches:
-            table.add_row(m.cycle, m.statement_id, m.supplier_id, m.detail)
-        out.print(table)
-    else:
-        out.print(f"Every statement reconciles to the ledger ({count} checked).")
-    if mismatches:
-        raise fail(f"{len(mismatches)} statement(s) differ from the ledger")
+    _report_check(
+        as_json,
+        Check("statements_checked", count or 0, "mismatches", mismatches),
+        title="Statements that differ from the ledger",
+        columns={
+            "cycle": "cycle",
+            "statement": "statement_id",
+            "supplier": "supplier_id",
+            "detail": "detail",
+        },  # fmt: skip
+        agree=f"Every statement reconciles to the ledger ({count} checked).",
+        differ=f"{len(mismatches)} statement(s) differ from the ledger",
+    )
 
 
 @treasury_app.command("exposure")
@@ -985,8 +989,6 @@ def treasury_exposure(
 ) -> None:
     """FX exposure by currency (receivables, cash, payables, committed purchases, hedges),
     net in CNY, and value at risk by historical simulation."""
-    import json
-
     from chuhai.core.money import decimal_string
     from chuhai.finance import exposure
     from chuhai.inventory.commitments import committed_purchases
@@ -1118,7 +1120,6 @@ def network_orlib(
 ) -> None:
     """Solve one OR-Library capacitated warehouse-location instance; print objective, bound,
     gap and seconds."""
-    import json
     import math
 
     from chuhai.network.orlib import read_orlib
@@ -1156,8 +1157,6 @@ def network_solve(
     as_json: bool = typer.Option(False, "--json", help="Print only the plan as JSON."),
 ) -> None:
     """Design the warehouse network of a scenario: the plan as JSON and a table."""
-    import json
-
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from chuhai.network.design import plan_network
@@ -1203,8 +1202,6 @@ def network_curve(
     as_json: bool = typer.Option(False, "--json", help="Print the curve as JSON."),
 ) -> None:
     """The best k-site network for k = 1..n: cost and service per k."""
-    import json
-
     from chuhai.network.scenario import read_scenario
     from chuhai.network.scenarios import best_k_networks
 
@@ -1241,8 +1238,6 @@ def network_compare(
     as_json: bool = typer.Option(False, "--json", help="Print the variants as JSON."),
 ) -> None:
     """The current network vs the optimum vs each what-if, side by side."""
-    import json
-
     from chuhai.network.scenario import read_scenario
     from chuhai.network.scenarios import compare, variants_as_dict
 
@@ -1279,8 +1274,6 @@ def demand_backtest(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Forecast daily units per StockCode x Country after the cutoff; score the forecasters."""
-    import json
-
     from chuhai.demand.backtest import BacktestError, run_backtest
 
     try:
@@ -1310,8 +1303,6 @@ def demand_forecast(
 ) -> None:
     """Forecast daily units of every SKU x market with order history and store the run
     (the console's Forecasts page and replenishment read it)."""
-    import json
-
     from chuhai.demand import forecasting
 
     settings = load_settings()
