@@ -380,7 +380,9 @@ def sku_inputs(
         raise fx
     exponent = currency_exponent(market.currency)
     try:
-        inputs, duty_lines = _inputs(book, sku, product, market, route, policy, fx.rate, exponent)
+        inputs, duty_lines = landed_cost_inputs(
+            book, sku, product, market, route, policy, fx.rate, exponent
+        )
     except RuleMissing as missing_rule:
         raise Conflict(str(missing_rule), field="rules") from None
     return inputs, duty_lines, fx, on
@@ -395,7 +397,7 @@ def _catalog_reader(ctx: Context) -> Context:
     return Context(ctx.session, SYSTEM, ctx.clock, ctx.settings)
 
 
-def _inputs(
+def landed_cost_inputs(
     book: RuleBook,
     sku: Any,
     product: Any,
@@ -405,6 +407,10 @@ def _inputs(
     rate: Decimal,
     exponent: int,
 ) -> tuple[Inputs, tuple[str, ...]]:
+    """The landed-cost engine's inputs for a unit (anything with a SKU's supply price, size,
+    weight, origin and HS code) of a product (its category) in a market by a route, at the
+    CNY→market rate; and the duty lines that explain them. Sourcing prices a unit not yet
+    designed with it."""
     from chuhai.pricing.landed_cost import Haul, Regime
 
     if market.customs:

@@ -294,7 +294,7 @@ def unit_inputs(
     )
     unit = _ReferenceUnit(0, draft.weight_g, draft.length_mm, draft.width_mm, draft.height_mm)
     try:
-        inputs, _ = pricing._inputs(
+        inputs, _ = pricing.landed_cost_inputs(
             pricing.rule_book(ctx.session, on),
             unit,
             _ReferenceProduct(draft.category_code),
