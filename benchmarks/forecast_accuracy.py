@@ -1,7 +1,7 @@
 """Backtest chuhai's forecaster against statsforecast's baselines on the real retail file.
 
 Cutoff 8 weeks before the file's last day (2011-10-14 → 2011-08-19), horizon 56. Prints the
-table, then the JSON object on the last line.  AutoETS is slow here (~6 min on 2 shared cores).
+table, then the JSON object on the last line.  AutoETS is slow here (3–6 min on 2 shared cores).
 """
 
 from __future__ import annotations

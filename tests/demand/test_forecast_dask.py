@@ -23,12 +23,14 @@ def test_local_cluster_gives_the_local_numbers() -> None:
         ],
         ignore_index=True,
     )
-    local = forecast_daily(history, 14)
+    # two products of three markets each, so the pooled layer runs on the cluster's output too
+    attributes = pd.DataFrame({"unique_id": [f"S{i}" for i in range(6)], "product": ["P", "Q"] * 3})
+    local = forecast_daily(history, 14, attributes=attributes)
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
-        remote = forecast_daily(history, 14, dask_client=client)
+        remote = forecast_daily(history, 14, attributes=attributes, dask_client=client)
     pd.testing.assert_frame_equal(local, remote, check_dtype=False)

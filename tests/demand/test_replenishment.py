@@ -139,8 +139,9 @@ def _demand(stocked: Any) -> pd.DataFrame:
 def test_proposals_carry_their_evidence_and_skip_skus_without_forecast(at, world, stocked):
     run_id, proposals = _compute(at, world, _demand(stocked))
     kinds = {(kind, warehouse) for _, kind, warehouse, _ in proposals}
-    # CN-GZ's 100 white mugs go to US-LAX, the lane furthest below its reorder point
-    assert kinds == {("stock_up", "CN-GZ"), ("stock_up", "CN-YW"), ("transfer", "US-LAX")}
+    # bought into CN-GZ, where the white mugs are (one hub, not half an order at each);
+    # CN-GZ's 100 go to US-LAX, the lane furthest below its reorder point
+    assert kinds == {("stock_up", "CN-GZ"), ("transfer", "US-LAX")}
     with at(world["logistics"]) as ctx:
         rows = rp.list_proposals(ctx).items
         lax = next(r for r in rows if r.warehouse_id == "US-LAX")
@@ -164,7 +165,7 @@ def test_bulk_approval_makes_stock_up_orders_and_transfers(at, world, stocked):
     with at(world["logistics"]) as ctx:
         made = rp.approve(ctx, [p[0] for p in proposals])
         # CN-GZ's 100 white mugs go to the most urgent lane only; none are promised twice
-        assert len(made.stock_up_order_ids) == 2 and len(made.transfer_ids) == 1
+        assert len(made.stock_up_order_ids) == 1 and len(made.transfer_ids) == 1
         order = stockup.visible_order(ctx, made.stock_up_order_ids[0])
         assert order.state == "issued" and order.kind == "planned"
         lines = stockup.lines_of(ctx.session, order.id)
@@ -206,7 +207,7 @@ def test_a_new_run_supersedes_open_proposals_and_readers_only_read(at, world, st
     _compute(at, world, _demand(stocked))
     with at(world["logistics"]) as ctx:
         states = [r.state for r in rp.list_proposals(ctx, state=None).items]
-        assert states.count("superseded") == 3 and states.count("proposed") == 3
+        assert states.count("superseded") == 2 and states.count("proposed") == 2
     with at(world["finance"]) as ctx, pytest.raises(Forbidden):
         rp.compute(ctx, _demand(stocked))
 
@@ -250,3 +251,17 @@ def test_a_full_warehouse_is_shared_by_urgency_and_says_so(at, world, stocked):
     cut = [r for r in gz if r.quantity < r.evidence["after_cartons"]]
     assert cut or full  # the demand needs far more than 5 m³
     assert sum(r.quantity for r in gz) * mug <= 5 - 100 * mug  # the white mugs on the shelf
+
+
+def test_a_sku_is_bought_into_the_hub_holding_or_expecting_most_of_it():
+    from types import SimpleNamespace as Row
+
+    hubs = [Row(id="CN-GZ"), Row(id="CN-YW")]
+    shelf = {
+        ("s", "CN-GZ"): Row(on_hand=5, receiving=0),
+        ("s", "CN-YW"): Row(on_hand=2, receiving=0),
+    }
+    assert rp._home_hub("s", hubs, shelf, {}) == "CN-GZ"
+    assert rp._home_hub("s", hubs, shelf, {("s", "CN-YW"): 10}) == "CN-YW"  # a run coming
+    assert rp._home_hub("new", hubs, shelf, {}) == "CN-GZ"  # nothing anywhere: the first
+    assert rp._home_hub("s", [], shelf, {}) is None

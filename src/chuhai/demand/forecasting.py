@@ -66,7 +66,15 @@ def forecast_history(history: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame,
     days = history["ds"].max() - history["ds"].min()
     if days.days + 1 < MIN_MODEL_DAYS:
         return trailing_forecast(history, horizon), "trailing_28d"
-    frame = forecast_daily(history[["unique_id", "ds", "y"]], horizon, levels=(80, 95))
+    # a SKU's markets pool their level (forecast.py): one market's lumpy order is not a trend
+    attributes = history[["unique_id", "sku_id", "market_code"]].drop_duplicates("unique_id")
+    frame = forecast_daily(
+        history[["unique_id", "ds", "y"]],
+        horizon,
+        levels=(80, 95),
+        attributes=attributes,
+        pool_by="sku_id",
+    )
     return frame, "forecast_daily"
 
 

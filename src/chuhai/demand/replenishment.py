@@ -27,8 +27,9 @@ The arithmetic, for each pair (all pairs at once, in numpy):
              a pair cut below its MOQ is skipped, saying the warehouse is full.
 
 A warehouse's demand is the forecast of the markets it serves (a market served by several
-overseas warehouses split evenly among them); a consolidation warehouse sees every market's
-demand for the SKU, since all stock passes through it.
+overseas warehouses split evenly among them). A SKU is bought into one consolidation
+warehouse, the one holding or expecting the most of it (else the first by id), which sees
+every market's demand for the SKU, since all its stock passes through there.
 
 The carton quantity is the product attribute `carton_quantity` (catalog.carton_quantity).
 """
@@ -291,13 +292,14 @@ def compute(ctx: Context, forecast: pd.DataFrame | None = None, horizon: int = 9
         sku_class = classes.get(sku.id, "CZ")
         carton = catalog.carton_quantity(product)
         volume = max(sku.length_mm * sku.width_mm * sku.height_mm, 1) / 1e9
-        for hub in hubs:
+        hub = _home_hub(sku.id, hubs, balances, coming)
+        if hub is not None:
             index = len(pairs)
             pairs.append(
-                _pair(sku, hub.id, "stock_up", sku.lead_time_days, sku_class, balances, coming)
+                _pair(sku, hub, "stock_up", sku.lead_time_days, sku_class, balances, coming)
                 | {"moq": sku.moq, "cap": _supplier_cap(sku), "carton": carton, "volume": volume}
             )
-            feeds += [(index, uid, 1.0 / len(hubs)) for uid in series_of[sku.id]]
+            feeds += [(index, uid, 1.0) for uid in series_of[sku.id]]
         for w in warehouses:
             if w.kind != "overseas":
                 continue
@@ -424,6 +426,23 @@ def _rows(
             )
         )
     return rows
+
+
+def _home_hub(
+    sku_id: str,
+    hubs: list[Any],
+    balances: dict[tuple[str, str], Any],
+    coming: dict[tuple[str, str], int],
+) -> str | None:
+    """The one consolidation warehouse a SKU is bought into: the one holding or expecting
+    the most of it, else the first by id (orders to two hubs would split one MOQ in two)."""
+
+    def held(hub_id: str) -> int:
+        b = balances.get((sku_id, hub_id))
+        return (b.on_hand + b.receiving if b else 0) + max(coming.get((sku_id, hub_id), 0), 0)
+
+    ranked = sorted(hubs, key=lambda hub: (-held(hub.id), hub.id))
+    return ranked[0].id if ranked else None
 
 
 def _origin(
