@@ -62,6 +62,7 @@ SEASON_REFERENCE_DAYS = 28
 SEASON_LOOKAHEAD_DAYS = 120
 SEASON_SMOOTHING = 1.0
 YEAR = pd.Timedelta(days=365)
+CHUNKS_PER_WORKER = 4  # a slow chunk does not hold up a whole worker's share
 
 
 def _candidate_models(season: int = 7) -> list[Any]:
@@ -70,21 +71,39 @@ def _candidate_models(season: int = 7) -> list[Any]:
     return [ADIDA(), IMAPA(), CrostonOptimized(), WindowAverage(window_size=4 * season)]
 
 
-def _run(frame: Any, horizon: int, dask_client: Any | None, cv_windows: int) -> tuple[Any, Any]:
-    """Cross-validation and forecast with statsforecast, locally or through fugue on Dask."""
+def _run(
+    frame: pd.DataFrame, horizon: int, dask_client: Any | None, cv_windows: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validation and forecast with statsforecast, locally or on a Dask cluster.
+
+    On a cluster the series are cut into chunks (CHUNKS_PER_WORKER a worker) and each chunk
+    is one task that runs statsforecast on its own frame: every series is fitted alone, so
+    the numbers are the local run's. (statsforecast's own Dask path, a Dask dataframe through
+    fugue, ran at 35 series/s on two workers against 160 locally: it shuffles the rows.)"""
+    if dask_client is None:
+        return _run_chunk(frame, horizon, cv_windows)
+    workers = max(1, len(dask_client.scheduler_info().get("workers", {})))
+    ids = frame["unique_id"].unique()
+    chunks = [
+        frame[frame["unique_id"].isin(part)]
+        for part in np.array_split(ids, min(len(ids), workers * CHUNKS_PER_WORKER))
+    ]
+    futures = dask_client.map(_run_chunk, chunks, horizon=horizon, cv_windows=cv_windows)
+    done = dask_client.gather(futures)
+    cv = pd.concat([c for c, _ in done], ignore_index=True)
+    fc = pd.concat([f for _, f in done], ignore_index=True)
+    return cv, fc
+
+
+def _run_chunk(
+    frame: pd.DataFrame, horizon: int, cv_windows: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     from statsforecast import StatsForecast
 
     sf = StatsForecast(models=_candidate_models(), freq="D", n_jobs=1)
-    if dask_client is not None and isinstance(frame, pd.DataFrame):
-        import dask.dataframe as dd
-
-        workers = max(1, len(dask_client.scheduler_info().get("workers", {})))
-        frame = dd.from_pandas(frame, npartitions=workers)
     cv_h = min(horizon, 28)
     cv = sf.cross_validation(df=frame, h=cv_h, n_windows=cv_windows, step_size=cv_h)
     fc = sf.forecast(df=frame, h=horizon)
-    if not isinstance(cv, pd.DataFrame):
-        cv, fc = cv.compute(), fc.compute()
     return cv, fc
 
 
@@ -233,14 +252,22 @@ def _densify(history: pd.DataFrame) -> pd.DataFrame:
     frame["ds"] = pd.to_datetime(frame["ds"])
     frame = frame.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
     end = frame["ds"].max()
-    firsts = frame.groupby("unique_id")["ds"].min()
-    index = pd.MultiIndex.from_tuples(
-        [(u, d) for u, start in firsts.items() for d in pd.date_range(start, end, freq="D")],
-        names=["unique_id", "ds"],
+    firsts = frame.groupby("unique_id")["ds"].min()  # sorted by unique_id
+    lengths = ((end - firsts).dt.days + 1).to_numpy()
+    starts = np.cumsum(lengths) - lengths  # each series' first row in the grid
+    day_of_row = np.arange(int(lengths.sum())) - np.repeat(starts, lengths)
+    # each sale's row: its series' first row + days since the series' first sale
+    series = pd.Categorical(frame["unique_id"], categories=firsts.index).codes
+    days_in = (frame["ds"].to_numpy() - firsts.to_numpy()[series]) // np.timedelta64(1, "D")
+    y = np.zeros(int(lengths.sum()))
+    y[starts[series] + days_in] = frame["y"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(firsts.index.to_numpy(), lengths),
+            "ds": np.repeat(firsts.to_numpy(), lengths) + day_of_row * np.timedelta64(1, "D"),
+            "y": y,
+        }
     )
-    dense = frame.set_index(["unique_id", "ds"]).reindex(index, fill_value=0.0).reset_index()
-    dense["y"] = dense["y"].astype(float)
-    return dense
 
 
 def forecast_daily(
