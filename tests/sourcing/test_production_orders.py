@@ -349,3 +349,13 @@ def designs_of(ctx, product_id: str) -> str:
     design = designs.design_of_product(ctx, product_id)
     assert design is not None and design.terms_kind == "royalty"
     return design.studio_id
+
+
+def test_a_cancelled_order_is_not_sold(unit, world, made):
+    received_and_sold(unit, world, made, 90)
+    with unit(world["merchandiser"]) as ctx:
+        order = orders.list_orders(ctx, limit=1).items[0]
+        orders.cancel_order(ctx, order.id, "the buyer changed their mind")
+    with unit(world["merchandiser"]) as ctx:
+        found = production.sell_through(ctx, made)
+    assert found.sales == [] and found.recommendation.decision == "hold"

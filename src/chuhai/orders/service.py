@@ -300,5 +300,13 @@ def cancel_order(ctx: Context, order_id: str, reason: str) -> OrderRow:
     if refunded:
         text += f"; refunded {decimal_string(refunded, order.currency)} {order.currency}"
     record_transition(ctx, order, "cancel", text)
+    lines = ctx.session.scalars(select(OrderLineRow).where(OrderLineRow.order_id == order.id))
+    events.publish(
+        ctx,
+        "order.cancelled",
+        order_id=order.id,
+        market=order.market_code,
+        lines=[{"sku_id": line.sku_id, "quantity": int(line.quantity)} for line in lines],
+    )
     ctx.session.flush()
     return order

@@ -12,7 +12,8 @@ into stock through the inventory ledger (`receipt` then `put_away`, as a stock-u
 does).
 
 Sell-through is heard from checkout's `payment.captured` event (units sold per market of
-SKUs made to order), less what `return.received` brings back, and compared with the units
+SKUs made to order), less what `return.received` brings back and what `order.cancelled`
+takes back before shipping, and compared with the units
 received; it proposes reorder (how many, to which warehouses), hold or stop, with the
 numbers in one sentence. A studio on royalty terms is owed its share of each received
 run's supply price (`studio.owed`, posted by finance). A merchandiser approves a reorder
@@ -346,8 +347,9 @@ def _on_payment_captured(ctx: Context, payload: dict[str, Any]) -> None:
         )
 
 
-def _on_return_received(ctx: Context, payload: dict[str, Any]) -> None:
-    """Units of SKUs made to order that came back are not sold."""
+def _on_taken_back(ctx: Context, payload: dict[str, Any]) -> None:
+    """Units of SKUs made to order that came back, or whose order was cancelled, are not
+    sold (`return.received` and `order.cancelled` carry the order's lines alike)."""
     for line in payload.get("lines", ()):
         sale = ctx.session.scalars(
             select(ProductSaleRow).where(
@@ -356,11 +358,12 @@ def _on_return_received(ctx: Context, payload: dict[str, Any]) -> None:
             )
         ).first()
         if sale is not None:
-            sale.returned = min(sale.quantity, sale.returned + int(line["quantity"]))
+            sale.taken_back = min(sale.quantity, sale.taken_back + int(line["quantity"]))
 
 
 events.subscribe("payment.captured", _on_payment_captured)
-events.subscribe("return.received", _on_return_received)
+events.subscribe("return.received", _on_taken_back)
+events.subscribe("order.cancelled", _on_taken_back)
 
 
 @dataclass(frozen=True)
@@ -395,13 +398,14 @@ def _sales(ctx: Context, sku_id: str) -> list[MarketSales]:
     query = (
         select(
             ProductSaleRow.market_code,
-            func.sum(ProductSaleRow.quantity - ProductSaleRow.returned),
+            func.sum(ProductSaleRow.quantity - ProductSaleRow.taken_back),
         )
         .where(ProductSaleRow.sku_id == sku_id)
         .group_by(ProductSaleRow.market_code)
         .order_by(ProductSaleRow.market_code)
     )
-    return [MarketSales(code, int(units)) for code, units in ctx.session.execute(query)]
+    sold = ctx.session.execute(query)
+    return [MarketSales(code, int(units)) for code, units in sold if units]  # all taken back: none
 
 
 def _destinations(ctx: Context, found: Recommendation) -> dict[str, int]:

@@ -124,7 +124,8 @@ class ProductSaleRow(Base):
     sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id"), index=True)
     market_code: Mapped[str] = mapped_column(String(8))
     quantity: Mapped[int]
-    returned: Mapped[int] = mapped_column(default=0, server_default="0")  # received back
+    # units not kept after all: returned, or the order cancelled before it shipped
+    taken_back: Mapped[int] = mapped_column(default=0, server_default="0")
     at: Mapped[datetime]
 
 
