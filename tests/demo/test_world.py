@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,11 +24,13 @@ from chuhai.core.db import Database, upgrade_schema
 from chuhai.core.settings import Settings
 from chuhai.core.tables import StoredFileRow
 from chuhai.demo.world import DEMO_PASSWORD, credit_code, seed_demo
+from chuhai.finance.service import ecb_history
 from chuhai.parties.service import authenticate
 from chuhai.parties.tables import SupplierRow
 from chuhai.reference import load_reference_data
 
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+# weeks after the bundled ECB rates end, as on a user's machine: the demo carries them forward
+NOW = datetime.combine(ecb_history().last_day + timedelta(days=45), time(8), tzinfo=UTC)
 
 
 def _row_counts(db: Database) -> dict[str, int]:

@@ -398,10 +398,12 @@ def seed_demo(db: Database, settings: Settings, clock: Clock | None = None) -> D
 
 
 DEMO_SOURCE = "DEMO"
+CARRY_DAYS = 30
 
 
 def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
-    """Load the ECB history, carry its newest rates forward to today as DEMO rates (the
+    """Load the ECB history, carry its newest rates forward as DEMO rates to every day since
+    (at most the last CARRY_DAYS, which the demand loop's past weeks need) and to today (the
     bundled ECB file ends at its package's release; a real platform imports the day's rates),
     and rebuild the price book. Runs on every `chuhai demo`, so the prices are today's."""
     from chuhai.finance import service as finance
@@ -416,10 +418,12 @@ def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
         )
         newest = finance.ecb_history().last_day
         lines = ["date,base,quote,rate,source"]
+        first = max(newest + timedelta(days=1), today - timedelta(days=CARRY_DAYS))
+        days = [first + timedelta(days=n) for n in range((today - first).days)] + [today]
         for currency in sorted(active_market_currencies(uow.session) - {"CNY"}):
             rate = finance.rate_on(uow.session, "CNY", currency, min(newest, today), 3650)
             carried = rate.rate.quantize(Decimal("1e-10"))  # imports take 12 decimals at most
-            lines.append(f"{today.isoformat()},CNY,{currency},{carried},{DEMO_SOURCE}")
+            lines += [f"{day},CNY,{currency},{carried},{DEMO_SOURCE}" for day in days]
         report = finance.import_rates_csv(ctx, "demo-rates.csv", "\n".join(lines).encode())
         if not report.ok:
             raise RuntimeError(f"demo rates refused: {report.errors[:3]}")
@@ -428,7 +432,7 @@ def price_the_catalog(db: Database, settings: Settings, now: datetime) -> str:
         uow.commit()
     return (
         f"Prices for {today}: {rebuilt.summary()} (FX: the ECB's rates of {newest} carried "
-        f"forward as '{DEMO_SOURCE}' rates for today)."
+        f"forward as '{DEMO_SOURCE}' rates to today)."
     )
 
 
